@@ -1,0 +1,60 @@
+package dev.heartbeats.common.config;
+
+import java.util.List;
+
+/**
+ * The settings every job shares. Defaults are the contract's (section 2) and a laptop's (localhost Kafka and
+ * PostgreSQL). Secrets are never settings: the JDBC password comes from the environment variable
+ * {@value #JDBC_PASSWORD_ENV}.
+ */
+public final class JobOptions {
+    private JobOptions() {}
+
+    public static final String JDBC_PASSWORD_ENV = "JDBC_PASSWORD";
+
+    public enum StartingOffsets { COMMITTED_OR_EARLIEST, EARLIEST, LATEST }
+
+    // Kafka
+    public static final Option<String> BOOTSTRAP_SERVERS = Option.string("bootstrap-servers", "localhost:9092", "Kafka bootstrap servers");
+    public static final Option<String> INPUT_TOPIC = Option.string("input-topic", "heartbeats", "topic the heartbeats are read from");
+    public static final Option<String> DLQ_TOPIC = Option.string("dlq-topic", "heartbeats-dlq", "topic invalid records go to");
+    public static final Option<String> LATE_TOPIC = Option.string("late-topic", "heartbeats-late", "topic too-late heartbeats go to");
+    public static final Option<String> GROUP_ID = Option.string("group-id", null, "Kafka consumer group id").optional();
+    public static final Option<StartingOffsets> STARTING_OFFSETS = Option.choice("starting-offsets", StartingOffsets.COMMITTED_OR_EARLIEST,
+            StartingOffsets.class, "where to start without a checkpoint");
+    public static final Option<Boolean> BOUNDED = Option.flag("bounded",
+            "process the input topic up to its end offsets at start, flush every session, and exit (backfills, re-processing)");
+
+    // Database
+    public static final Option<String> JDBC_URL = Option.string("jdbc-url", "jdbc:postgresql://localhost:5432/heartbeats",
+            "JDBC URL: jdbc:postgresql://... or jdbc:yugabytedb://... (YugabyteDB smart driver)");
+    public static final Option<String> JDBC_USER = Option.string("jdbc-user", "postgres", "database user (password from env " + JDBC_PASSWORD_ENV + ")");
+    public static final Option<Integer> SINK_BATCH_SIZE = Option.integer("sink-batch-size", 2000, "rows buffered per table before a flush");
+    public static final Option<java.time.Duration> SINK_FLUSH_INTERVAL = Option.duration("sink-flush-interval", "500ms", "longest time a row waits in the sink buffer");
+    public static final Option<java.time.Duration> SINK_MAX_RETRY_TIME = Option.duration("sink-max-retry-time", "2min",
+            "how long a flush is retried with back-off on a transient DB error before the job fails and restarts from its checkpoint");
+
+    // Flink runtime
+    public static final Option<Integer> PARALLELISM = Option.integer("parallelism", 1, "job parallelism").optional();
+    public static final Option<java.time.Duration> CHECKPOINT_INTERVAL = Option.duration("checkpoint-interval", "10s", "checkpoint interval");
+    public static final Option<String> CHECKPOINT_DIR = Option.string("checkpoint-dir", null,
+            "checkpoint directory URI, e.g. file:///tmp/ckpt or s3://bucket/ckpt (default: the cluster's)").optional();
+    public static final Option<java.time.Duration> OUT_OF_ORDERNESS = Option.duration("out-of-orderness", "5s",
+            "watermark delay behind the largest event time seen on a partition");
+    public static final Option<java.time.Duration> IDLE_TIMEOUT = Option.duration("idle-timeout", "30s",
+            "after this long without records a partition stops holding the watermark back; when all input is idle the watermark moves on with the wall clock");
+
+    // Contract parameters (section 2)
+    public static final Option<java.time.Duration> SESSION_GAP = Option.duration("session-gap", "30s", "G: a pause longer than this ends a session");
+    public static final Option<Double> MAX_RATE = Option.decimal("max-rate", 2.0, "R: fastest plausible playback rate");
+    public static final Option<java.time.Duration> TOLERANCE = Option.duration("tolerance", "2000ms", "T: slack for clock jitter and rounding");
+    public static final Option<java.time.Duration> ALLOWED_LATENESS = Option.duration("allowed-lateness", "10min",
+            "L: how far behind the watermark a heartbeat may still correct results");
+    public static final Option<java.time.Duration> MAX_SESSION = Option.duration("max-session", "12h", "M: maximum session length");
+
+    public static final List<Option<?>> COMMON = List.of(
+            BOOTSTRAP_SERVERS, INPUT_TOPIC, DLQ_TOPIC, LATE_TOPIC, GROUP_ID, STARTING_OFFSETS, BOUNDED,
+            JDBC_URL, JDBC_USER, SINK_BATCH_SIZE, SINK_FLUSH_INTERVAL, SINK_MAX_RETRY_TIME,
+            PARALLELISM, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, OUT_OF_ORDERNESS, IDLE_TIMEOUT,
+            SESSION_GAP, MAX_RATE, TOLERANCE, ALLOWED_LATENESS, MAX_SESSION);
+}

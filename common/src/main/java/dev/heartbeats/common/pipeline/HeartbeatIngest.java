@@ -1,0 +1,91 @@
+package dev.heartbeats.common.pipeline;
+
+import dev.heartbeats.common.config.JobConfig;
+import dev.heartbeats.common.contract.Heartbeat;
+import dev.heartbeats.common.kafka.DeadLetter;
+import dev.heartbeats.common.kafka.DeadLetterSerializer;
+import dev.heartbeats.common.kafka.HeartbeatWatermarks;
+import dev.heartbeats.common.kafka.IngestDeserializer;
+import dev.heartbeats.common.kafka.IngestedRecord;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.util.Properties;
+
+/**
+ * The front of every job: the Kafka source (FLIP-27), parsing and validation, watermarks, and the routing of invalid
+ * and too-late records to their topics. One place, so that every job treats bad input the same way.
+ */
+public final class HeartbeatIngest {
+    public static final String SOURCE_UID = "heartbeats-source";
+    public static final String ROUTE_UID = "route-invalid-and-late";
+    public static final String DLQ_SINK_UID = "dlq-sink";
+    public static final String LATE_SINK_UID = "late-sink";
+
+    private HeartbeatIngest() {}
+
+    /** Reads {@code cfg.inputTopic} and returns its valid, not-too-late heartbeats; wires the DLQ and late sinks. */
+    public static DataStream<Heartbeat> validHeartbeats(StreamExecutionEnvironment env, JobConfig cfg) {
+        return route(env.fromSource(source(cfg), watermarks(cfg), "Kafka: " + cfg.inputTopic).uid(SOURCE_UID), cfg);
+    }
+
+    /** The routing step on any stream of ingested records (tests may bring their own source). */
+    public static DataStream<Heartbeat> route(DataStream<IngestedRecord> records, JobConfig cfg) {
+        SingleOutputStreamOperator<Heartbeat> valid = records
+                .process(new RouteInvalidAndLate(cfg.params.allowedLatenessMs))
+                .uid(ROUTE_UID)
+                .name("Validate; route invalid and too-late");
+        valid.getSideOutput(RouteInvalidAndLate.INVALID)
+                .sinkTo(deadLetterSink(cfg, cfg.dlqTopic)).uid(DLQ_SINK_UID).name("Kafka: " + cfg.dlqTopic);
+        valid.getSideOutput(RouteInvalidAndLate.LATE)
+                .sinkTo(deadLetterSink(cfg, cfg.lateTopic)).uid(LATE_SINK_UID).name("Kafka: " + cfg.lateTopic);
+        return valid;
+    }
+
+    public static KafkaSource<IngestedRecord> source(JobConfig cfg) {
+        KafkaSourceBuilder<IngestedRecord> b = KafkaSource.<IngestedRecord>builder()
+                .setBootstrapServers(cfg.bootstrapServers)
+                .setTopics(cfg.inputTopic)
+                .setGroupId(cfg.groupId)
+                .setDeserializer(new IngestDeserializer())
+                .setProperty("commit.offsets.on.checkpoint", "true")
+                .setProperty("partition.discovery.interval.ms", "60000");
+        switch (cfg.startingOffsets) {
+            case EARLIEST:
+                b.setStartingOffsets(OffsetsInitializer.earliest());
+                break;
+            case LATEST:
+                b.setStartingOffsets(OffsetsInitializer.latest());
+                break;
+            default:
+                b.setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
+        }
+        if (cfg.bounded) b.setBounded(OffsetsInitializer.latest());
+        return b.build();
+    }
+
+    public static WatermarkStrategy<IngestedRecord> watermarks(JobConfig cfg) {
+        return WatermarkStrategy.<IngestedRecord>forGenerator(ctx -> new HeartbeatWatermarks(cfg.outOfOrdernessMs, cfg.idleTimeoutMs))
+                .withTimestampAssigner((r, kafkaTs) -> r.isValid() ? r.heartbeat.eventTime : Long.MIN_VALUE);
+    }
+
+    public static KafkaSink<DeadLetter> deadLetterSink(JobConfig cfg, String topic) {
+        Properties props = new Properties();
+        // Dead letters carry whatever arrived, up to the broker's limit (tests send 10 MB values).
+        props.setProperty("max.request.size", Integer.toString(32 * 1024 * 1024));
+        return KafkaSink.<DeadLetter>builder()
+                .setBootstrapServers(cfg.bootstrapServers)
+                .setKafkaProducerConfig(props)
+                .setRecordSerializer(new DeadLetterSerializer(topic, cfg.jobName))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .build();
+    }
+}

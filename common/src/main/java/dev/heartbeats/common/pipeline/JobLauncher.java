@@ -1,0 +1,66 @@
+package dev.heartbeats.common.pipeline;
+
+import dev.heartbeats.common.config.ConfigException;
+import dev.heartbeats.common.config.JobConfig;
+import dev.heartbeats.common.config.Option;
+import dev.heartbeats.common.config.Settings;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.util.List;
+
+/** The shared {@code main} of every job: {@code --help}, fail-fast settings, the runtime setup, then the workflow. */
+public final class JobLauncher {
+    private JobLauncher() {}
+
+    /** Adds a job's operators to an environment already configured by {@link JobRuntime}. */
+    @FunctionalInterface
+    public interface Workflow {
+        void build(StreamExecutionEnvironment env, JobConfig cfg) throws Exception;
+    }
+
+    /** A job as the launcher, the local run, the tests and the benchmark start it. */
+    public interface Job {
+        String name();
+
+        String description();
+
+        List<Option<?>> options();
+
+        Workflow workflow();
+
+        default JobConfig parse(String... args) {
+            return JobConfig.parse(name(), args, options());
+        }
+
+        default String help() {
+            return Settings.help("Usage: " + name() + " job [settings]\n" + description(), JobConfig.options(options()));
+        }
+
+        /** Builds the job on {@code env} (configured here) and starts it without waiting. */
+        default JobClient start(StreamExecutionEnvironment env, JobConfig cfg) throws Exception {
+            JobRuntime.configure(env, cfg);
+            workflow().build(env, cfg);
+            return env.executeAsync(cfg.jobName);
+        }
+    }
+
+    /** What a job's {@code main} does. */
+    public static void main(Job job, String[] args) throws Exception {
+        if (Settings.wantsHelp(args)) {
+            System.out.println(job.help());
+            return;
+        }
+        JobConfig cfg;
+        try {
+            cfg = job.parse(args);
+        } catch (ConfigException e) {
+            System.err.println("error: " + e.getMessage() + " (run with --help for the settings)");
+            throw e;
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        JobRuntime.configure(env, cfg);
+        job.workflow().build(env, cfg);
+        env.execute(cfg.jobName);
+    }
+}

@@ -1,0 +1,237 @@
+package dev.heartbeats.embedded;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import kafka.server.BrokerServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker + controller) running inside this JVM,
+ * built on Kafka's own {@link KafkaClusterTestKit}.
+ *
+ * <p>The broker listens on {@code localhost} on a random free port and keeps its logs in a temporary
+ * directory that {@link #close()} deletes. Broker defaults are tuned for tests: single replica for
+ * the internal topics, no auto topic creation, no initial rebalance delay, and 16 MiB messages
+ * (tests send 10 MB records).
+ *
+ * <p>Thread-safety: {@link #restart()} and {@link #close()} are synchronized; all other methods may be
+ * called from any thread.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+    /** Largest record batch the broker and our topics accept (16 MiB). */
+    public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+    private static final long ADMIN_TIMEOUT_SECONDS = 60;
+
+    private final KafkaClusterTestKit cluster;
+    private final Path baseDir;
+    private volatile String bootstrapServers;
+    private volatile boolean closed;
+    private final Thread shutdownHook = new Thread(this::close, "embedded-kafka-shutdown");
+
+    private EmbeddedKafka(KafkaClusterTestKit cluster, Path baseDir) {
+        this.cluster = cluster;
+        this.baseDir = baseDir;
+        this.bootstrapServers = cluster.bootstrapServers();
+        // A local run stopped with Ctrl-C should not leave broker data in /tmp.
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /** Starts a broker with the test defaults. */
+    public static EmbeddedKafka start() {
+        return start(Map.of());
+    }
+
+    /**
+     * Starts a broker with the test defaults, then {@code brokerConfigOverrides} on top
+     * (e.g. {@code log.retention.ms}). {@code log.dirs} is always set by the test kit; do not override
+     * {@code listeners}, the test kit's port handling (and thus {@link #restart()}) depends on it.
+     */
+    public static EmbeddedKafka start(Map<String, String> brokerConfigOverrides) {
+        Path baseDir = null;
+        KafkaClusterTestKit cluster = null;
+        try {
+            baseDir = Files.createTempDirectory("embedded-kafka-");
+            TestKitNodes nodes = new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .setBaseDirectory(baseDir)
+                    // The test kit defaults to unreleased "testing" metadata; stick to what production brokers run.
+                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                    .build();
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
+            Map<String, String> config = new HashMap<>(defaultBrokerConfig());
+            config.putAll(brokerConfigOverrides);
+            config.forEach(builder::setConfigProp);
+            cluster = builder.build();
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+            EmbeddedKafka kafka = new EmbeddedKafka(cluster, baseDir);
+            LOG.info("Embedded Kafka broker started at {} (data in {})", kafka.bootstrapServers(), baseDir);
+            return kafka;
+        } catch (Exception e) {
+            closeQuietly(cluster);
+            Dirs.deleteRecursively(baseDir);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("Could not start the embedded Kafka broker", e);
+        }
+    }
+
+    private static Map<String, String> defaultBrokerConfig() {
+        Map<String, String> c = new HashMap<>();
+        c.put("num.partitions", "1");
+        c.put("default.replication.factor", "1");
+        c.put("auto.create.topics.enable", "false");
+        c.put("group.initial.rebalance.delay.ms", "0");
+        // The controller rejects a restarted broker's registration until the old session expires
+        // (default 9 s), so restart() takes about this long. Kept well above GC-pause range.
+        c.put("broker.heartbeat.interval.ms", "500");
+        c.put("broker.session.timeout.ms", "4000");
+        // Internal topics: one replica (single node) and few partitions, so first use is fast.
+        c.put("offsets.topic.replication.factor", "1");
+        c.put("offsets.topic.num.partitions", "1");
+        c.put("transaction.state.log.replication.factor", "1");
+        c.put("transaction.state.log.min.isr", "1");
+        c.put("transaction.state.log.num.partitions", "1");
+        c.put("share.coordinator.state.topic.replication.factor", "1");
+        c.put("share.coordinator.state.topic.min.isr", "1");
+        c.put("share.coordinator.state.topic.num.partitions", "1");
+        // Tests send 10 MB records; leave headroom for batch/record overhead.
+        c.put("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        c.put("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        c.put("replica.fetch.response.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        return c;
+    }
+
+    /** {@code host:port} of the broker listener; stays the same across {@link #restart()}. */
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /**
+     * Creates a topic with one replica and {@code max.message.bytes} of {@link #MAX_MESSAGE_BYTES}.
+     * Does nothing if the topic already exists (its partition count is not checked).
+     */
+    public void createTopic(String name, int partitions) {
+        ensureOpen();
+        NewTopic topic = new NewTopic(name, partitions, (short) 1)
+                .configs(Map.of("max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES)));
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(topic)).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("Could not create topic " + name, e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while creating topic " + name, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not create topic " + name, e);
+        }
+    }
+
+    /**
+     * Shuts the broker down and starts it again, keeping its log data and its listener port, so clients
+     * holding the old {@link #bootstrapServers()} string reconnect without reconfiguration.
+     *
+     * <p>Only the broker half of the combined node is bounced (as Kafka's own {@code ClusterInstance#shutdownBroker}
+     * / {@code startBroker} do): the broker does a controlled shutdown, closes its listener, log manager and
+     * coordinators, then reloads partition data (including committed offsets) from disk. The KRaft
+     * controller keeps running, so the cluster id and metadata (topics, configs) are unaffected. The test kit's socket factory re-binds the
+     * port the broker had; should the broker ever come back elsewhere, {@link #bootstrapServers()} returns the
+     * new address and a warning is logged.
+     *
+     * <p>Takes about {@code broker.session.timeout.ms} (4 s here): the controller refuses the new broker
+     * incarnation until the old session expires. Client requests fail or time out for that long.
+     */
+    public synchronized void restart() {
+        ensureOpen();
+        BrokerServer broker = broker();
+        String before = bootstrapServers;
+        long t0 = System.nanoTime();
+        try {
+            broker.shutdown();
+            broker.startup();
+            cluster.waitForReadyBrokers();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while restarting the embedded Kafka broker", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not restart the embedded Kafka broker", e);
+        }
+        bootstrapServers = cluster.bootstrapServers();
+        if (!bootstrapServers.equals(before)) {
+            // Not expected with the prebound socket factory; keep callers working if it ever happens.
+            LOG.warn("Embedded Kafka broker came back on {} instead of {}", bootstrapServers, before);
+        }
+        LOG.info("Embedded Kafka broker restarted in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
+    /** Stops broker and controller and deletes all broker data. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closeQuietly(cluster);
+        Dirs.deleteRecursively(baseDir);
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException ignored) {
+            // JVM is already shutting down (we may be running as the hook).
+        }
+    }
+
+    private Admin admin() {
+        return Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(ADMIN_TIMEOUT_SECONDS)));
+    }
+
+    private BrokerServer broker() {
+        return cluster.brokers().values().iterator().next();
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("Embedded Kafka broker is closed");
+        }
+    }
+
+    private static void closeQuietly(KafkaClusterTestKit cluster) {
+        if (cluster == null) {
+            return;
+        }
+        try {
+            // Also rethrows faults the test kit recorded during the run; by now they are only worth a log line.
+            cluster.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warn("Interrupted while stopping the embedded Kafka broker", e);
+        } catch (Exception e) {
+            LOG.warn("Embedded Kafka broker reported an error on shutdown", e);
+        }
+    }
+}
