@@ -1,0 +1,90 @@
+package dev.heartbeats.embedded;
+
+import dev.heartbeats.common.config.JdbcConfig;
+import dev.heartbeats.common.tables.Schema;
+
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything a job needs around it, in this JVM: a Kafka broker with the heartbeat topics and a PostgreSQL server
+ * with the contract's schema. Used by the local run and by the tests.
+ */
+public final class LocalStack implements AutoCloseable {
+    public static final String INPUT_TOPIC = "heartbeats";
+    public static final String DLQ_TOPIC = "heartbeats-dlq";
+    public static final String LATE_TOPIC = "heartbeats-late";
+
+    public final EmbeddedKafka kafka;
+    public final EmbeddedPostgresServer postgres;
+    private final int partitions;
+
+    private LocalStack(EmbeddedKafka kafka, EmbeddedPostgresServer postgres, int partitions) {
+        this.kafka = kafka;
+        this.postgres = postgres;
+        this.partitions = partitions;
+    }
+
+    /** Temporary broker and database on free ports. */
+    public static LocalStack start(int partitions) throws SQLException {
+        return start(partitions, 0, null);
+    }
+
+    /**
+     * @param pgPort  0 for a free port
+     * @param pgData  a persistent data directory, or {@code null} for a temporary one
+     */
+    public static LocalStack start(int partitions, int pgPort, Path pgData) throws SQLException {
+        EmbeddedKafka kafka = EmbeddedKafka.start();
+        EmbeddedPostgresServer pg = null;
+        try {
+            pg = EmbeddedPostgresServer.start(pgPort, pgData);
+            LocalStack stack = new LocalStack(kafka, pg, partitions);
+            stack.createTopics(INPUT_TOPIC, DLQ_TOPIC, LATE_TOPIC);
+            Schema.apply(stack.jdbc(), Schema.Flavor.POSTGRES);
+            return stack;
+        } catch (RuntimeException | SQLException e) {
+            if (pg != null) pg.close();
+            kafka.close();
+            throw e;
+        }
+    }
+
+    /** Creates an input topic with this stack's partition count, and a dead-letter and late topic with 1. */
+    public void createTopics(String input, String dlq, String late) {
+        kafka.createTopic(input, partitions);
+        kafka.createTopic(dlq, 1);
+        kafka.createTopic(late, 1);
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    public JdbcConfig jdbc() {
+        return new JdbcConfig(postgres.jdbcUrl(), postgres.user(), postgres.password(), 2000, 200, 120_000);
+    }
+
+    /** The job arguments that point a job at this stack. */
+    public List<String> jobArgs() {
+        List<String> args = new ArrayList<>();
+        args.add("--bootstrap-servers");
+        args.add(kafka.bootstrapServers());
+        args.add("--jdbc-url");
+        args.add(postgres.jdbcUrl());
+        args.add("--jdbc-user");
+        args.add(postgres.user());
+        return args;
+    }
+
+    @Override
+    public void close() {
+        try {
+            postgres.close();
+        } finally {
+            kafka.close();
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.heartbeats.testing;
+
+import dev.heartbeats.common.config.JobConfig;
+import dev.heartbeats.common.contract.Heartbeat;
+import dev.heartbeats.common.contract.HeartbeatJson;
+import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.tables.TableSnapshot;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/** One test's slice of the {@link TestBed}: its own topics and group; the output tables are emptied for it. */
+public final class Scenario {
+    public final TestBed bed;
+    public final String inputTopic;
+    public final String dlqTopic;
+    public final String lateTopic;
+    public final String groupId;
+
+    Scenario(TestBed bed, String id) {
+        this.bed = bed;
+        this.inputTopic = "hb-" + id;
+        this.dlqTopic = "dlq-" + id;
+        this.lateTopic = "late-" + id;
+        this.groupId = "group-" + id;
+        bed.stack.createTopics(inputTopic, dlqTopic, lateTopic);
+        try {
+            TableSnapshot.truncateOutputs(bed.jdbc());
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Arguments pointing a job at this scenario (fast checkpoints, short flush interval), plus {@code extra}. */
+    public String[] args(String... extra) {
+        List<String> a = new ArrayList<>(bed.stack.jobArgs());
+        a.addAll(List.of("--input-topic", inputTopic, "--dlq-topic", dlqTopic, "--late-topic", lateTopic, "--group-id", groupId,
+                "--starting-offsets", "earliest", "--checkpoint-interval", "1s", "--sink-flush-interval", "100ms"));
+        a.addAll(Arrays.asList(extra));
+        return a.toArray(new String[0]);
+    }
+
+    /** Sends heartbeats as the contract's JSON, keyed by user id, in list order, and waits for the broker's ack. */
+    public void send(List<Heartbeat> heartbeats) {
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (Heartbeat h : heartbeats) {
+            records.add(new ProducerRecord<>(inputTopic, h.userId.getBytes(StandardCharsets.UTF_8), HeartbeatJson.toBytes(h)));
+        }
+        sendRecords(records);
+    }
+
+    /** Sends raw values (any bytes, null for a tombstone) with the given key. */
+    public void sendRaw(byte[] key, byte[]... values) {
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (byte[] v : values) records.add(new ProducerRecord<>(inputTopic, key, v));
+        sendRecords(records);
+    }
+
+    public void sendRecords(List<ProducerRecord<byte[], byte[]>> records) {
+        try (KafkaProducer<byte[], byte[]> p = producer()) {
+            for (ProducerRecord<byte[], byte[]> r : records) p.send(r);
+            p.flush();
+        }
+    }
+
+    public KafkaProducer<byte[], byte[]> producer() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bed.stack.kafka.bootstrapServers());
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 32 * 1024 * 1024);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        return new KafkaProducer<>(props);
+    }
+
+    /** Every record currently in {@code topic}, in partition then offset order. */
+    public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bed.stack.kafka.bootstrapServers());
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).collect(Collectors.toList());
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+                if (System.currentTimeMillis() > deadline) throw new IllegalStateException("timed out reading " + topic);
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    public TableSnapshot tables() {
+        try {
+            return TableSnapshot.read(bed.jdbc());
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Polls the tables until {@code condition} holds; fails with the last snapshot after {@code timeout}. */
+    public TableSnapshot awaitTables(Predicate<TableSnapshot> condition, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        TableSnapshot last;
+        do {
+            last = tables();
+            if (condition.test(last)) return last;
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("tables did not reach the expected state within " + timeout + "; last: segments=" + last.watchSegments
+                + " progress=" + last.videoProgress + " hourly=" + last.contentWatchHourly + " ads=" + last.adImpressionsHourly);
+    }
+
+    /** Runs a job in bounded mode over what the input topic holds now, on the test's MiniCluster, to completion. */
+    public void runBounded(JobLauncher.Job job, String... extraArgs) throws Exception {
+        List<String> a = new ArrayList<>(Arrays.asList(extraArgs));
+        a.add("--bounded");
+        JobClient client = start(job, a.toArray(new String[0]));
+        client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
+    }
+
+    /** Starts a job (unbounded unless told otherwise) on the test's MiniCluster. */
+    public JobClient start(JobLauncher.Job job, String... extraArgs) throws Exception {
+        JobConfig cfg = job.parse(args(extraArgs));
+        return job.start(StreamExecutionEnvironment.getExecutionEnvironment(), cfg);
+    }
+}
