@@ -5,6 +5,8 @@ import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.tables.TableSnapshot;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -147,7 +149,19 @@ public final class Scenario {
 
     /** Starts a job (unbounded unless told otherwise) on the test's MiniCluster. */
     public JobClient start(JobLauncher.Job job, String... extraArgs) throws Exception {
+        return startFromSavepoint(job, null, extraArgs);
+    }
+
+    /** Starts a job from a savepoint ({@code null}: from scratch) on the test's MiniCluster. */
+    public JobClient startFromSavepoint(JobLauncher.Job job, String savepointPath, String... extraArgs) throws Exception {
         JobConfig cfg = job.parse(args(extraArgs));
-        return job.start(StreamExecutionEnvironment.getExecutionEnvironment(), cfg);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        if (savepointPath != null) {
+            Configuration restore = new Configuration();
+            restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepointPath);
+            restore.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, false);
+            env.configure(restore);
+        }
+        return job.start(env, cfg);
     }
 }
