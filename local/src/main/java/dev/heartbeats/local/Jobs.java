@@ -1,0 +1,25 @@
+package dev.heartbeats.local;
+
+import dev.heartbeats.common.config.ConfigException;
+import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.segments.SegmentsJob;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The suite's jobs by name. */
+public final class Jobs {
+    private Jobs() {}
+
+    public static Map<String, JobLauncher.Job> all() {
+        Map<String, JobLauncher.Job> jobs = new LinkedHashMap<>();
+        for (JobLauncher.Job j : new JobLauncher.Job[] {new SegmentsJob()}) jobs.put(j.name(), j);
+        return jobs;
+    }
+
+    public static JobLauncher.Job byName(String name) {
+        JobLauncher.Job job = all().get(name);
+        if (job == null) throw new ConfigException("unknown job '" + name + "'; jobs: " + String.join(", ", all().keySet()));
+        return job;
+    }
+}

@@ -1,0 +1,229 @@
+package dev.heartbeats.local;
+
+import dev.heartbeats.common.config.ConfigException;
+import dev.heartbeats.common.config.JdbcConfig;
+import dev.heartbeats.common.config.JobConfig;
+import dev.heartbeats.common.config.JobOptions;
+import dev.heartbeats.common.config.Option;
+import dev.heartbeats.common.config.Settings;
+import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.common.generator.HeartbeatGenerator;
+import dev.heartbeats.common.generator.LiveProducer;
+import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.common.tables.Schema;
+import dev.heartbeats.embedded.LocalStack;
+import org.apache.flink.core.execution.JobClient;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole pipeline on this machine: a Kafka broker and a PostgreSQL server in this JVM (or existing ones), a
+ * Flink MiniCluster with its web UI, the schema and sample catalog, a live heartbeat generator, and the jobs.
+ * Prints what is going on every few seconds; Ctrl-C stops everything and leaves nothing running.
+ */
+public final class LocalPipeline {
+    static final Option<String> JOBS = Option.string("jobs", "all", "comma-separated jobs to run (all = " + String.join(",", Jobs.all().keySet()) + ")");
+    static final Option<Double> RATE = Option.decimal("rate", 2000, "heartbeats per second the generator sends (live, event time = wall clock)");
+    static final Option<Long> SEED = Option.longValue("seed", 1, "generator seed");
+    static final Option<Boolean> CLEAN = Option.flag("clean-input", "send only clean heartbeats (default: a few % out of order, duplicated, late, too late and invalid)");
+    static final Option<String> BOOTSTRAP = Option.string("bootstrap-servers", null, "use this Kafka instead of starting one (then --jdbc-url too)").optional();
+    static final Option<String> JDBC_URL = Option.string("jdbc-url", null, "use this database instead of starting PostgreSQL (then --bootstrap-servers too)").optional();
+    static final Option<String> JDBC_USER = JobOptions.JDBC_USER;
+    static final Option<Integer> PG_PORT = Option.integer("pg-port", 55432, "port of the embedded PostgreSQL");
+    static final Option<String> PG_DATA = Option.string("pg-data", null, "keep the embedded PostgreSQL's data in this directory (default: temporary)").optional();
+    static final Option<Integer> WEB_PORT = Option.integer("web-port", 8081, "port of the Flink web UI");
+    static final Option<Integer> PARTITIONS = Option.integer("partitions", 4, "partitions of the heartbeats topic (embedded Kafka)");
+    static final Option<Integer> PARALLELISM = Option.integer("parallelism", 1, "parallelism of each job");
+    static final Option<Duration> CHECKPOINT_INTERVAL = Option.duration("checkpoint-interval", "10s", "checkpoint interval of each job");
+    static final Option<Duration> STATUS_INTERVAL = Option.duration("status-interval", "5s", "how often to print the status line");
+    static final Option<Duration> DURATION = Option.duration("duration", "0s", "stop after this long (0 = run until Ctrl-C)");
+
+    static final List<Option<?>> OPTIONS = List.of(JOBS, RATE, SEED, CLEAN, BOOTSTRAP, JDBC_URL, JDBC_USER, PG_PORT, PG_DATA, WEB_PORT,
+            PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION);
+
+    static String help() {
+        return Settings.help("Usage: hb pipeline [settings]\nRuns the whole pipeline locally: Kafka, PostgreSQL, Flink with web UI, generator, jobs.", OPTIONS);
+    }
+
+    private final Settings s;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Map<String, JobClient> jobs = new LinkedHashMap<>();
+    private final Map<String, String> groups = new LinkedHashMap<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private LiveProducer producer;
+
+    private LocalPipeline(Settings s) {
+        this.s = s;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (Settings.wantsHelp(args)) {
+            System.out.println(help());
+            return;
+        }
+        Settings s = Settings.parse(args, OPTIONS);
+        if ((s.get(BOOTSTRAP) == null) != (s.get(JDBC_URL) == null)) {
+            throw new ConfigException("--bootstrap-servers and --jdbc-url: give both to use existing services, or neither to start embedded ones");
+        }
+        LocalPipeline pipeline = new LocalPipeline(s);
+        Thread hook = new Thread(pipeline::shutdown, "local-pipeline-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            pipeline.run();
+        } finally {
+            pipeline.shutdown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // Ctrl-C: the hook is running the shutdown
+            }
+        }
+    }
+
+    private void run() throws Exception {
+        long started = System.currentTimeMillis();
+
+        String bootstrap = s.get(BOOTSTRAP);
+        JdbcConfig jdbc;
+        if (bootstrap == null) {
+            say("starting Kafka (KRaft) and PostgreSQL in this JVM ...");
+            String data = s.get(PG_DATA);
+            LocalStack stack;
+            java.io.PrintStream out = System.out;
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream())); // Kafka's formatter prints to stdout
+            try {
+                stack = LocalStack.start(s.get(PARTITIONS), s.get(PG_PORT), data == null ? null : Path.of(data));
+            } finally {
+                System.setOut(out);
+            }
+            resources.add(stack);
+            bootstrap = stack.kafka.bootstrapServers();
+            jdbc = stack.jdbc();
+        } else {
+            jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), Settings.env(JobOptions.JDBC_PASSWORD_ENV, ""), 2000, 500, 120_000);
+            Schema.apply(jdbc, Schema.Flavor.AUTO);
+        }
+        say("Kafka: " + bootstrap + "   database: " + jdbc.url);
+        say("catalog: " + CatalogLoader.loadDefaults(jdbc) + " rows loaded from the sample catalog");
+
+        List<JobLauncher.Job> selected = selectedJobs();
+        int parallelism = s.get(PARALLELISM);
+        LocalFlink flink = LocalFlink.start(s.get(WEB_PORT), Math.max(4, selected.size() * parallelism));
+        resources.add(0, flink);
+        say("Flink web UI: " + flink.webUi());
+        Path checkpoints = Files.createTempDirectory("hb-checkpoints");
+        for (JobLauncher.Job job : selected) {
+            JobConfig cfg = job.parse("--bootstrap-servers", bootstrap, "--jdbc-url", jdbc.url, "--jdbc-user", jdbc.user,
+                    "--parallelism", Integer.toString(parallelism), "--checkpoint-interval", s.get(CHECKPOINT_INTERVAL).toMillis() + "ms",
+                    "--checkpoint-dir", checkpoints.resolve(job.name()).toUri().toString());
+            jobs.put(job.name(), job.start(flink.environment(), cfg));
+            groups.put(job.name(), cfg.groupId);
+            say("started job " + job.name() + " (" + jobs.get(job.name()).getJobID() + ")");
+        }
+
+        GeneratorConfig base = s.get(CLEAN) ? GeneratorConfig.of(s.get(SEED)) : GeneratorConfig.allAdversities(s.get(SEED));
+        GeneratorConfig live = LiveProducer.liveConfig(base, s.get(RATE), System.currentTimeMillis());
+        producer = new LiveProducer(bootstrap, LocalStack.INPUT_TOPIC);
+        Thread generator = new Thread(() -> producer.sendLive(new HeartbeatGenerator(live)), "generator");
+        generator.setDaemon(true);
+        generator.start();
+        say("generator: " + s.get(RATE).longValue() + " heartbeats/s from about " + live.viewers() + " concurrent viewers");
+        say("psql:  psql -h localhost -p " + portOf(jdbc.url) + " -U " + jdbc.user + " heartbeats    (Ctrl-C stops everything)");
+
+        long durationMs = s.get(DURATION).toMillis();
+        try (KafkaStats stats = new KafkaStats(bootstrap)) {
+            long lastSent = 0;
+            long lastAt = System.currentTimeMillis();
+            while (!stopped.await(s.get(STATUS_INTERVAL).toMillis(), TimeUnit.MILLISECONDS)) {
+                long now = System.currentTimeMillis();
+                long sent = producer.sent();
+                printStatus(stats, jdbc, now - started, sent, (sent - lastSent) * 1000.0 / Math.max(1, now - lastAt));
+                lastSent = sent;
+                lastAt = now;
+                if (durationMs > 0 && now - started >= durationMs) break;
+            }
+        }
+    }
+
+    private List<JobLauncher.Job> selectedJobs() {
+        String names = s.get(JOBS);
+        if (names.equals("all")) return new ArrayList<>(Jobs.all().values());
+        List<JobLauncher.Job> out = new ArrayList<>();
+        for (String n : names.split(",")) out.add(Jobs.byName(n.trim()));
+        return out;
+    }
+
+    private void printStatus(KafkaStats stats, JdbcConfig jdbc, long elapsedMs, long sent, double rate) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("[%02d:%02d] in: %,d sent (%,.0f/s)", elapsedMs / 60000, elapsedMs / 1000 % 60, sent, rate));
+        try {
+            sb.append(" | lag:");
+            for (Map.Entry<String, JobClient> e : jobs.entrySet()) {
+                sb.append(' ').append(e.getKey()).append('=').append(String.format("%,d", stats.lag(groups.get(e.getKey()), LocalStack.INPUT_TOPIC)))
+                        .append(" (").append(e.getValue().getJobStatus().get(5, TimeUnit.SECONDS)).append(')');
+            }
+            sb.append(String.format(" | dlq %,d late %,d", stats.size(LocalStack.DLQ_TOPIC), stats.size(LocalStack.LATE_TOPIC)));
+        } catch (Exception e) {
+            sb.append(" (kafka: ").append(e.getMessage()).append(')');
+        }
+        try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
+            sb.append(" | rows:");
+            for (String table : new String[] {"watch_segments", "video_progress", "content_watch_hourly", "ad_impressions_hourly"}) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+                    rs.next();
+                    sb.append(String.format(" %s %,d", table, rs.getLong(1)));
+                }
+            }
+        } catch (Exception e) {
+            sb.append(" (db: ").append(e.getMessage()).append(')');
+        }
+        say(sb.toString());
+    }
+
+    private synchronized void shutdown() {
+        if (stopped.getCount() == 0) return;
+        stopped.countDown();
+        say("stopping ...");
+        if (producer != null) producer.stop();
+        for (JobClient j : jobs.values()) {
+            try {
+                j.cancel().get(30, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // the cluster is closed next anyway
+            }
+        }
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                say("while stopping: " + e);
+            }
+        }
+        if (producer != null) producer.close();
+        say("stopped.");
+    }
+
+    private static String portOf(String jdbcUrl) {
+        String rest = jdbcUrl.substring(jdbcUrl.indexOf("//") + 2);
+        int colon = rest.indexOf(':');
+        int slash = rest.indexOf('/');
+        return colon >= 0 && colon < slash ? rest.substring(colon + 1, slash) : "5432";
+    }
+
+    static void say(String line) {
+        System.out.println(line);
+        System.out.flush();
+    }
+}

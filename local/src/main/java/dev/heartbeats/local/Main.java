@@ -1,0 +1,60 @@
+package dev.heartbeats.local;
+
+import dev.heartbeats.common.config.ConfigException;
+import dev.heartbeats.common.generator.GenerateCommand;
+import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.tables.CatalogLoader;
+
+import java.util.Arrays;
+
+/**
+ * The suite's command line ({@code scripts/hb}): one entry point for the local pipeline, single jobs against
+ * existing Kafka and databases, and the tools.
+ */
+public final class Main {
+    private Main() {}
+
+    static final String USAGE = String.join("\n",
+            "Usage: hb <command> [settings]   (hb <command> --help for its settings)",
+            "",
+            "Commands:",
+            "  pipeline            run everything locally: Kafka, PostgreSQL, Flink + web UI, generator, all jobs",
+            "  job <name>          run one job (" + String.join(", ", Jobs.all().keySet()) + ") on a local Flink against existing Kafka and DB",
+            "  schema              create the tables in a database (PostgreSQL or YugabyteDB flavour, idempotent)",
+            "  catalog             load the videos and ads catalog from CSV (idempotent)",
+            "  generate            send generated heartbeats to Kafka (a number of them, or live at a rate)");
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            System.out.println(USAGE);
+            return;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            switch (args[0]) {
+                case "pipeline":
+                    LocalPipeline.main(rest);
+                    System.exit(0); // Flink and Kafka leave non-daemon threads behind
+                    break;
+                case "job":
+                    if (rest.length == 0 || rest[0].startsWith("--")) throw new ConfigException("job: name the job: hb job <" + String.join("|", Jobs.all().keySet()) + "> [settings]");
+                    JobLauncher.main(Jobs.byName(rest[0]), Arrays.copyOfRange(rest, 1, rest.length));
+                    break;
+                case "schema":
+                    SchemaCommand.main(rest);
+                    break;
+                case "catalog":
+                    CatalogLoader.main(rest);
+                    break;
+                case "generate":
+                    GenerateCommand.main(rest);
+                    break;
+                default:
+                    throw new ConfigException("unknown command '" + args[0] + "'\n\n" + USAGE);
+            }
+        } catch (ConfigException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+}
