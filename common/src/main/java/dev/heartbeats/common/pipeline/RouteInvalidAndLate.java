@@ -4,31 +4,54 @@ import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.kafka.DeadLetter;
 import dev.heartbeats.common.kafka.IngestedRecord;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeHint;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
+import java.util.HashMap;
+import java.util.Map;
+
 /**
  * Splits what the source read: valid heartbeats go on, invalid records to the dead-letter output, and heartbeats
- * more than L behind the watermark to the late output. Checking lateness here, right after the source, keeps the
- * original bytes at hand, and is safe for the keyed operators downstream: their watermark never runs ahead of the
- * one a record was checked against.
+ * more than L behind the watermark to the late output.
+ *
+ * <p>The watermark a record is judged against is its partition's: the largest event time of the valid heartbeats
+ * before it in that partition, minus the out-of-orderness (exactly what the partition's watermark generator derives
+ * from them), or Flink's current watermark here if that is ahead (an idle source moving on with the wall clock).
+ * Judging each record against the data before it, rather than against a periodically emitted watermark, makes the
+ * decision the same in every job and every run over the same partitions (so the tables of different jobs agree),
+ * and the per-partition maxima are checkpointed so that a replay decides the same way again. It is safe for the
+ * keyed operators downstream: their watermark never runs ahead of the partition watermark a record was checked
+ * against. Checking here, right after the source, also keeps the original bytes at hand.
  */
-public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbeat> {
+public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbeat> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<DeadLetter> INVALID = new OutputTag<>("invalid") {};
     public static final OutputTag<DeadLetter> LATE = new OutputTag<>("too-late") {};
 
     private final long allowedLatenessMs;
+    private final long outOfOrdernessMs;
+    /** Largest valid event time seen per "topic:partition". */
+    private transient Map<String, Long> partitionMax;
+    private transient ListState<Tuple2<String, Long>> checkpointed;
     private transient Counter valid;
     private transient Counter invalid;
     private transient Counter late;
 
-    public RouteInvalidAndLate(long allowedLatenessMs) {
+    public RouteInvalidAndLate(long allowedLatenessMs, long outOfOrdernessMs) {
         this.allowedLatenessMs = allowedLatenessMs;
+        this.outOfOrdernessMs = outOfOrdernessMs;
     }
 
     @Override
@@ -47,15 +70,34 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
             ctx.output(INVALID, DeadLetter.of(r, r.invalidReason));
             return;
         }
-        long watermark = ctx.timerService().currentWatermark();
         long eventTime = r.heartbeat.eventTime;
+        String partition = r.topic + ':' + r.partition;
+        Long max = partitionMax.get(partition);
+        long watermark = max == null ? Long.MIN_VALUE : max - outOfOrdernessMs - 1;
+        watermark = Math.max(watermark, ctx.timerService().currentWatermark());
         if (watermark != Long.MIN_VALUE && watermark - eventTime > allowedLatenessMs) {
             late.inc();
             ctx.output(LATE, DeadLetter.of(r, "too late: event_time " + eventTime + " is " + (watermark - eventTime)
-                    + " ms behind the watermark " + watermark + " (allowed lateness " + allowedLatenessMs + " ms)"));
+                    + " ms behind the watermark " + watermark + " of partition " + r.partition + " (allowed lateness " + allowedLatenessMs + " ms)"));
             return;
         }
+        if (max == null || eventTime > max) partitionMax.put(partition, eventTime);
         valid.inc();
         out.collect(r.heartbeat);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        checkpointed.clear();
+        for (Map.Entry<String, Long> e : partitionMax.entrySet()) checkpointed.add(Tuple2.of(e.getKey(), e.getValue()));
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        // Union state: after a rescale every subtask sees every partition's maximum and uses those it reads.
+        checkpointed = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("partition-max-event-time", TypeInformation.of(new TypeHint<Tuple2<String, Long>>() {})));
+        partitionMax = new HashMap<>();
+        for (Tuple2<String, Long> e : checkpointed.get()) partitionMax.merge(e.f0, e.f1, Math::max);
     }
 }
