@@ -25,9 +25,12 @@ public final class HeartbeatParser {
 
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
+                    // Deeper nesting is refused as poison input (documented); strings, names and numbers may be as
+                    // long as a record can be: ignored values are never converted.
                     .maxNestingDepth(256)
-                    .maxStringLength(64 * 1024 * 1024)
-                    .maxNumberLength(1000)
+                    .maxStringLength(Integer.MAX_VALUE)
+                    .maxNameLength(Integer.MAX_VALUE)
+                    .maxNumberLength(Integer.MAX_VALUE)
                     .build())
             .build();
 

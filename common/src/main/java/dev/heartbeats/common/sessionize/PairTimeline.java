@@ -40,6 +40,7 @@ public final class PairTimeline {
     }
 
     public PairTimeline(ContractParams params, boolean trackHours, long compactionSlackMs) {
+        if (compactionSlackMs < 1) throw new IllegalArgumentException("compaction slack must be >= 1 ms, got " + compactionSlackMs);
         this.params = params;
         this.trackHours = trackHours;
         this.compactionSlackMs = compactionSlackMs;
@@ -167,11 +168,18 @@ public final class PairTimeline {
         return st.bufferFirst == Long.MAX_VALUE && f.hours.length == 0 && (!f.started || f.lastWasStop || st.frontier - f.lastTime > params.sessionGapMs);
     }
 
-    /** When the next maintenance is due (event time): compaction, end of the last session, or the end of an hour. */
+    /**
+     * When the next maintenance is due (event time): compaction, end of the last session, or the end of an hour;
+     * {@link Long#MAX_VALUE} when nothing is pending (then {@link #isFinished} holds).
+     */
     public long nextMaintenance(PairState st) {
         long lateness = params.allowedLatenessMs;
         PairFold t = st.tail;
-        long next = t.lastTime + (t.lastWasStop ? 0 : params.sessionGapMs) + lateness + 1;
+        long next = Long.MAX_VALUE;
+        // The last session is over for good once the frontier passes its end; after that only hours may be pending
+        // (a time the watermark has already passed would fire again at once, forever).
+        long sessionEnd = t.lastTime + (t.lastWasStop ? 0 : params.sessionGapMs);
+        if (st.frontier == Long.MIN_VALUE || sessionEnd >= st.frontier) next = sessionEnd + lateness + 1;
         if (st.bufferFirst != Long.MAX_VALUE) next = Math.min(next, st.bufferFirst + lateness + compactionSlackMs);
         if (t.hours.length > 0) next = Math.min(next, t.hours[0] + 3_600_000L + lateness);
         return next;

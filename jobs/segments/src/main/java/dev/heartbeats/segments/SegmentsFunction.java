@@ -143,6 +143,7 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
 
     private void scheduleMaintenance(PairState st, Context ctx) {
         long next = timeline.nextMaintenance(st);
+        if (next == Long.MAX_VALUE) return;
         if (st.timerTime == Long.MIN_VALUE || next < st.timerTime) {
             ctx.timerService().registerEventTimeTimer(next);
             st.timerTime = next;
