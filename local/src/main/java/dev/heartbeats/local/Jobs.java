@@ -2,7 +2,9 @@ package dev.heartbeats.local;
 
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.adimpressions.AdImpressionsJob;
 import dev.heartbeats.segments.SegmentsJob;
+import dev.heartbeats.watchtime.WatchTimeJob;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,7 +15,7 @@ public final class Jobs {
 
     public static Map<String, JobLauncher.Job> all() {
         Map<String, JobLauncher.Job> jobs = new LinkedHashMap<>();
-        for (JobLauncher.Job j : new JobLauncher.Job[] {new SegmentsJob()}) jobs.put(j.name(), j);
+        for (JobLauncher.Job j : new JobLauncher.Job[] {new SegmentsJob(), new WatchTimeJob(), new AdImpressionsJob()}) jobs.put(j.name(), j);
         return jobs;
     }
 

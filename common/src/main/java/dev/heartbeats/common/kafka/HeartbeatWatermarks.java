@@ -6,15 +6,17 @@ import org.apache.flink.api.common.eventtime.WatermarkOutput;
 
 /**
  * Per-partition watermarks: bounded out-of-orderness over valid heartbeats' event times. Invalid records do not
- * move the watermark. A partition that never had a heartbeat is idle (it holds nothing back); once a partition has
- * been quiet for the idle timeout, its watermark moves on with the wall clock, so that when all traffic stops the
- * open sessions still close (contract: "an idle source must not hold results back forever").
+ * move the watermark. A partition that has had no heartbeat for the idle timeout since it was opened is idle (it
+ * holds nothing back); not before, because a split whose first records are still on their way must hold the
+ * watermark back, or a finished or faster subtask's watermark would run ahead of them. Once a partition that had
+ * heartbeats has been quiet for the idle timeout, its watermark moves on with the wall clock, so that when all
+ * traffic stops the open sessions still close (contract: "an idle source must not hold results back forever").
  */
 public class HeartbeatWatermarks implements WatermarkGenerator<IngestedRecord> {
     private final long outOfOrdernessMs;
     private final long idleTimeoutMs;
     private long maxTimestamp = Long.MIN_VALUE;
-    private long lastActivityMs;
+    private long lastActivityMs = System.currentTimeMillis();
     private long emitted = Long.MIN_VALUE;
 
     public HeartbeatWatermarks(long outOfOrdernessMs, long idleTimeoutMs) {
@@ -31,12 +33,12 @@ public class HeartbeatWatermarks implements WatermarkGenerator<IngestedRecord> {
 
     @Override
     public void onPeriodicEmit(WatermarkOutput output) {
+        long quietFor = System.currentTimeMillis() - lastActivityMs;
         if (maxTimestamp == Long.MIN_VALUE) {
-            output.markIdle();
+            if (quietFor > idleTimeoutMs) output.markIdle();
             return;
         }
         long wm = maxTimestamp - outOfOrdernessMs - 1;
-        long quietFor = System.currentTimeMillis() - lastActivityMs;
         if (quietFor > idleTimeoutMs) wm += quietFor - idleTimeoutMs;
         if (wm > emitted) {
             emitted = wm;

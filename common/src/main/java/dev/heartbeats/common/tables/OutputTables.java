@@ -70,4 +70,58 @@ public final class OutputTables {
             if (r.deviceId == null) ps.setNull(i + 2, Types.VARCHAR); else ps.setString(i + 2, r.deviceId);
         }
     };
+
+    /** Per (video, hour): plain upserts; the Table API aggregation sends the whole row each time. */
+    public static final TableSpec<ContentWatchHourly> CONTENT_WATCH_HOURLY = new TableSpec<>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override public String table() { return "content_watch_hourly"; }
+
+        @Override public List<String> keyColumns() { return List.of("video_id", "hour"); }
+
+        @Override public List<String> valueColumns() { return List.of("licensor_id", "watched_ms", "viewers"); }
+
+        @Override public Object key(ContentWatchHourly r) { return List.of(r.videoId, r.hour); }
+
+        @Override public int bindKey(PreparedStatement ps, int i, ContentWatchHourly r) throws SQLException {
+            ps.setString(i, r.videoId);
+            setTime(ps, i + 1, r.hour);
+            return i + 2;
+        }
+
+        @Override public void bindValues(PreparedStatement ps, int i, ContentWatchHourly r) throws SQLException {
+            if (r.licensorId == null) ps.setNull(i, Types.VARCHAR); else ps.setString(i, r.licensorId);
+            ps.setLong(i + 1, r.watchedMs);
+            ps.setLong(i + 2, r.viewers);
+        }
+    };
+
+    /** Per (ad, hour): plain upserts, and deletes when the last ad view of an hour moved to another one. */
+    public static final TableSpec<AdImpressionsHourly> AD_IMPRESSIONS_HOURLY = new TableSpec<>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override public String table() { return "ad_impressions_hourly"; }
+
+        @Override public List<String> keyColumns() { return List.of("ad_id", "hour"); }
+
+        @Override public List<String> valueColumns() {
+            return List.of("impressions", "first_quartile", "midpoint", "third_quartile", "completes");
+        }
+
+        @Override public Object key(AdImpressionsHourly r) { return List.of(r.adId, r.hour); }
+
+        @Override public int bindKey(PreparedStatement ps, int i, AdImpressionsHourly r) throws SQLException {
+            ps.setString(i, r.adId);
+            setTime(ps, i + 1, r.hour);
+            return i + 2;
+        }
+
+        @Override public void bindValues(PreparedStatement ps, int i, AdImpressionsHourly r) throws SQLException {
+            ps.setLong(i, r.impressions);
+            ps.setLong(i + 1, r.firstQuartile);
+            ps.setLong(i + 2, r.midpoint);
+            ps.setLong(i + 3, r.thirdQuartile);
+            ps.setLong(i + 4, r.completes);
+        }
+    };
 }

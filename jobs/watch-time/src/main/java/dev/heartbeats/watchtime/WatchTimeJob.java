@@ -1,0 +1,202 @@
+package dev.heartbeats.watchtime;
+
+import dev.heartbeats.common.config.JobConfig;
+import dev.heartbeats.common.config.Option;
+import dev.heartbeats.common.contract.Heartbeat;
+import dev.heartbeats.common.jdbc.Change;
+import dev.heartbeats.common.jdbc.JdbcUpsertSink;
+import dev.heartbeats.common.kafka.DeadLetter;
+import dev.heartbeats.common.pipeline.HeartbeatIngest;
+import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.pipeline.TableJobs;
+import dev.heartbeats.common.pipeline.TableUids;
+import dev.heartbeats.common.pipeline.PairKey;
+import dev.heartbeats.common.tables.ContentWatchHourly;
+import dev.heartbeats.common.tables.OutputTables;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeHint;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.api.Table;
+import org.apache.flink.table.api.TableDescriptor;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.Collector;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The watch-time job: heartbeats from Kafka to {@code content_watch_hourly}.
+ *
+ * <pre>Kafka → parse/validate (invalid → DLQ) → too-late check (→ late topic) → keyBy(user, video)
+ *   → {@link PairHoursFunction}: changelog of (video, user, hour, watched_ms), one row per pair and hour
+ *   → Table API: GROUP BY video_id, hour: SUM(watched_ms), COUNT(*) = viewers
+ *   → lookup join on the catalog table videos (JDBC, cached) for licensor_id
+ *   → upserts (and deletes) of content_watch_hourly through {@link JdbcUpsertSink}</pre>
+ */
+public final class WatchTimeJob implements JobLauncher.Job {
+    public static final String NAME = "watch-time";
+    // Operator uids: part of the savepoint format. Never rename them.
+    public static final String PAIR_HOURS_UID = "watch-time-pair-hours";
+    public static final String BEHIND_FRONTIER_SINK_UID = "watch-time-behind-frontier-sink";
+    /** The SQL aggregation per (video, hour): the only stateful operator of the Table API part. */
+    public static final String AGGREGATE_UID = "content-watch-hourly-aggregate";
+    /** Prefix of the stateless operators the planner creates (conversions, calc, lookup join, mini-batch). */
+    public static final String SQL_UID_PREFIX = "content-watch-hourly-sql";
+    public static final String TO_CHANGES_UID = "content-watch-hourly-changes";
+    public static final String SINK_UID = "content-watch-hourly-sink";
+
+    public static final Option<Duration> AGGREGATE_STATE_TTL = TableJobs.AGGREGATE_STATE_TTL;
+    public static final Option<Duration> CATALOG_CACHE_TTL = Option.duration("catalog-cache-ttl", "1min",
+            "how long a licensor looked up in the videos table (or its absence) is cached; 0 disables the cache");
+    public static final Option<Integer> CATALOG_CACHE_ROWS = Option.integer("catalog-cache-rows", 100_000,
+            "videos kept in the lookup cache of each subtask");
+    public static final Option<Duration> MINI_BATCH_LATENCY = TableJobs.MINI_BATCH_LATENCY;
+    public static final Option<Integer> MINI_BATCH_SIZE = TableJobs.MINI_BATCH_SIZE;
+
+    public static final String CATALOG_TABLE = "videos";
+
+    public static final TypeInformation<Change<ContentWatchHourly>> HOURLY_CHANGES = TypeInformation.of(new TypeHint<>() {});
+
+    public static void main(String[] args) throws Exception {
+        JobLauncher.main(new WatchTimeJob(), args);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "Sums watched time and counts viewers per (video, UTC hour), with the licensor from the catalog table videos, "
+                + "and keeps the table content_watch_hourly.";
+    }
+
+    @Override
+    public List<Option<?>> options() {
+        return List.of(AGGREGATE_STATE_TTL, CATALOG_CACHE_TTL, CATALOG_CACHE_ROWS, MINI_BATCH_LATENCY, MINI_BATCH_SIZE);
+    }
+
+    @Override
+    public JobConfig parse(String... args) {
+        JobConfig cfg = JobLauncher.Job.super.parse(args);
+        TableJobs.requireStateTtlAbove(cfg, 3_600_000L + cfg.params.allowedLatenessMs, "1h + allowed-lateness");
+        return cfg;
+    }
+
+    @Override
+    public JobLauncher.Workflow workflow() {
+        return (env, cfg) -> {
+            DataStream<Heartbeat> heartbeats = HeartbeatIngest.validHeartbeats(env, cfg);
+            wire(heartbeats, cfg, new JdbcUpsertSink<>(cfg.jdbc, OutputTables.CONTENT_WATCH_HOURLY));
+        };
+    }
+
+    /** The job's own part, on any heartbeat stream and any sink (tests plug in theirs). */
+    public static DataStream<Change<ContentWatchHourly>> wire(DataStream<Heartbeat> heartbeats, JobConfig cfg,
+                                                              Sink<Change<ContentWatchHourly>> sink) {
+        SingleOutputStreamOperator<Row> pairHours = heartbeats
+                .keyBy(new PairKey())
+                .process(new PairHoursFunction(cfg.params), PairHoursFunction.ROW_TYPE)
+                .uid(PAIR_HOURS_UID)
+                .name("Watched time per (user, video, hour)");
+        DataStream<DeadLetter> behind = pairHours.getSideOutput(PairHoursFunction.BEHIND_FRONTIER);
+        behind.sinkTo(HeartbeatIngest.deadLetterSink(cfg, cfg.lateTopic)).uid(BEHIND_FRONTIER_SINK_UID).name("Kafka: " + cfg.lateTopic);
+
+        StreamTableEnvironment tEnv = TableJobs.tableEnvironment(pairHours, cfg);
+        tEnv.createTemporaryView("pair_hours", tEnv.fromChangelogStream(pairHours,
+                org.apache.flink.table.api.Schema.newBuilder()
+                        .column("video_id", DataTypes.STRING().notNull())
+                        .column("user_id", DataTypes.STRING().notNull())
+                        .column("hour", DataTypes.BIGINT().notNull())
+                        .column("watched_ms", DataTypes.BIGINT().notNull())
+                        .build(),
+                ChangelogMode.all()));
+        tEnv.createTemporaryTable(CATALOG_TABLE, catalogTable(cfg));
+        Table hourly = tEnv.sqlQuery(HOURLY_SQL);
+        // Upsert mode: the planner sends no -U rows (the sink would skip them; the lookup join would look them up).
+        DataStream<Row> rows = tEnv.toChangelogStream(hourly, org.apache.flink.table.api.Schema.derived(), ChangelogMode.upsert());
+        TableUids.assign(rows.getTransformation(), pairHours.getTransformation(), SQL_UID_PREFIX,
+                Map.of("GroupAggregate", AGGREGATE_UID, "GlobalGroupAggregate", AGGREGATE_UID), Set.of(AGGREGATE_UID));
+
+        SingleOutputStreamOperator<Change<ContentWatchHourly>> changes = rows
+                .flatMap(new ToChanges(), HOURLY_CHANGES)
+                .uid(TO_CHANGES_UID)
+                .name("content_watch_hourly changes");
+        changes.sinkTo(sink).uid(SINK_UID).name("YSQL: content_watch_hourly");
+        return changes;
+    }
+
+    /**
+     * Per (video, hour): the pairs' watched time summed, and one row per (user, video, hour) counted as one viewer.
+     * The licensor is looked up after the aggregation, once per changed total, at processing time: the catalog as it
+     * stands when the row is written decides, and a video missing from it gives NULL.
+     */
+    static final String HOURLY_SQL = String.join("\n",
+            "SELECT a.video_id, a.`hour`, v.licensor_id, a.watched_ms, a.viewers",
+            "FROM (",
+            "  SELECT video_id, `hour`, watched_ms, viewers, PROCTIME() AS looked_up_at",
+            "  FROM (",
+            "    SELECT video_id, `hour`, SUM(watched_ms) AS watched_ms, COUNT(*) AS viewers",
+            "    FROM pair_hours",
+            "    GROUP BY video_id, `hour`",
+            "  )",
+            ") AS a",
+            "LEFT JOIN " + CATALOG_TABLE + " FOR SYSTEM_TIME AS OF a.looked_up_at AS v ON a.video_id = v.video_id");
+
+
+    /** The catalog table {@code videos} as a JDBC lookup source with a partial cache (misses cached too). */
+    static TableDescriptor catalogTable(JobConfig cfg) {
+        TableDescriptor.Builder b = TableDescriptor.forConnector("jdbc")
+                .schema(org.apache.flink.table.api.Schema.newBuilder()
+                        .column("video_id", DataTypes.STRING().notNull())
+                        .column("licensor_id", DataTypes.STRING())
+                        .primaryKey("video_id")
+                        .build())
+                .option("url", cfg.jdbc.url)
+                .option("table-name", CATALOG_TABLE)
+                .option("username", cfg.jdbc.user)
+                .option("password", cfg.jdbc.password)
+                .option("lookup.max-retries", "3");
+        Duration ttl = cfg.get(CATALOG_CACHE_TTL);
+        if (ttl.isZero()) {
+            b.option("lookup.cache", "NONE");
+        } else {
+            b.option("lookup.cache", "PARTIAL")
+                    .option("lookup.partial-cache.max-rows", Integer.toString(cfg.get(CATALOG_CACHE_ROWS)))
+                    .option("lookup.partial-cache.expire-after-write", ttl.toMillis() + "ms")
+                    .option("lookup.partial-cache.cache-missing-key", "true");
+        }
+        return b.build();
+    }
+
+    /** Rows of the SQL result (upsert changelog keyed by the GROUP BY) to table changes: +I/+U upsert, -D delete. */
+    static final class ToChanges implements FlatMapFunction<Row, Change<ContentWatchHourly>> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void flatMap(Row r, Collector<Change<ContentWatchHourly>> out) {
+            String videoId = r.getFieldAs(0);
+            long hour = r.<Long>getFieldAs(1);
+            switch (r.getKind()) {
+                case INSERT:
+                case UPDATE_AFTER:
+                    out.collect(Change.upsert(ContentWatchHourly.of(videoId, hour, r.getFieldAs(2), r.<Long>getFieldAs(3), r.<Long>getFieldAs(4))));
+                    break;
+                case DELETE:
+                    out.collect(Change.delete(ContentWatchHourly.of(videoId, hour, null, 0, 0)));
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+}
