@@ -1,0 +1,277 @@
+package dev.heartbeats.k8s;
+
+import dev.heartbeats.k8s.support.Kustomize;
+import dev.heartbeats.k8s.support.Manifests;
+import dev.heartbeats.k8s.support.Repo;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.heartbeats.k8s.support.Manifests.at;
+import static dev.heartbeats.k8s.support.Manifests.list;
+import static dev.heartbeats.k8s.support.Manifests.map;
+import static dev.heartbeats.k8s.support.Manifests.str;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The pieces of each overlay fit together: what the jobs connect to exists with those names and ports, every
+ * Secret/ConfigMap/ServiceAccount reference resolves, object-storage paths agree, the PodMonitor finds the Flink
+ * pods' metrics port, and the inline shell scripts parse.
+ */
+class StackConsistencyTest {
+    static final String NAMESPACE = "heartbeats";
+    /** Secrets an overlay may expect to exist instead of generating them (created by hand; k8s-deploy.sh checks). */
+    static final Set<String> EXTERNAL_SECRETS = Set.of("heartbeats-db", "yugabytedb-admin", "heartbeats-object-storage");
+
+    static List<String> overlays() {
+        return Repo.overlays();
+    }
+
+    /** --name value pairs of a FlinkDeployment's args. */
+    static Map<String, String> args(Map<String, Object> fd) {
+        Map<String, String> out = new LinkedHashMap<>();
+        List<Object> a = list(at(fd, "spec.job.args"));
+        for (int i = 0; i < a.size(); i++) {
+            String s = a.get(i).toString();
+            if (s.contains("=")) out.put(s.substring(0, s.indexOf('=')), s.substring(s.indexOf('=') + 1));
+            else if (i + 1 < a.size() && !a.get(i + 1).toString().startsWith("--")) out.put(s, a.get(++i).toString());
+            else out.put(s, "true");
+        }
+        return out;
+    }
+
+    static Map<String, Object> conf(Map<String, Object> fd) {
+        return map(at(fd, "spec.flinkConfiguration"));
+    }
+
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void secretAndConfigMapReferencesResolve(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        Map<String, Set<String>> secrets = new LinkedHashMap<>();
+        m.ofKind("Secret").forEach(s -> {
+            Set<String> keys = new TreeSet<>(map(s.get("data")).keySet());
+            keys.addAll(map(s.get("stringData")).keySet());
+            secrets.put(Manifests.name(s), keys);
+        });
+        Set<String> configMaps = new HashSet<>();
+        m.ofKind("ConfigMap").forEach(c -> configMaps.add(Manifests.name(c)));
+        List<String> problems = new ArrayList<>();
+        for (Map<String, Object> r : m.resources) {
+            Manifests.walk(r, node -> {
+                if (node.get("secretKeyRef") instanceof Map<?, ?> ref) secretRef(overlay, Manifests.id(r), str(ref, "name"), str(ref, "key"), secrets, problems);
+                if (node.get("secretRef") instanceof Map<?, ?> ref) secretRef(overlay, Manifests.id(r), str(ref, "name"), null, secrets, problems);
+                if (node.get("secret") instanceof Map<?, ?> ref && ref.get("secretName") != null) {
+                    secretRef(overlay, Manifests.id(r), str(ref, "secretName"), null, secrets, problems);
+                }
+                for (String k : List.of("configMapKeyRef", "configMapRef", "configMap")) {
+                    if (node.get(k) instanceof Map<?, ?> ref && ref.get("name") != null && !configMaps.contains(str(ref, "name"))) {
+                        problems.add(Manifests.id(r) + " uses ConfigMap " + str(ref, "name") + ", which the overlay does not create");
+                    }
+                }
+            });
+        }
+        assertThat(problems).isEmpty();
+        if (secrets.isEmpty()) {
+            // An overlay without generated Secrets relies on the ones k8s-deploy.sh checks for: the same list.
+            Matcher list = Pattern.compile("for s in ([^;]+); do").matcher(Repo.read(Repo.root().resolve("scripts/k8s-deploy.sh")));
+            assertThat(list.find()).isTrue();
+            assertThat(Set.of(list.group(1).trim().split("\\s+"))).isEqualTo(EXTERNAL_SECRETS);
+        }
+    }
+
+    private static void secretRef(String overlay, String who, String name, String key, Map<String, Set<String>> secrets, List<String> problems) {
+        if (secrets.containsKey(name)) {
+            if (key != null && !secrets.get(name).contains(key)) problems.add(who + " uses key " + key + " of Secret " + name + ", which has " + secrets.get(name));
+        } else if (!secrets.isEmpty() || !EXTERNAL_SECRETS.contains(name)) {
+            problems.add(who + " uses Secret " + name + ", which overlays/" + overlay + " neither creates nor lists as external");
+        }
+    }
+
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void flinkServiceAccountAndRbac(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
+            String sa = str(fd, "spec.serviceAccount");
+            assertThat(m.has("ServiceAccount", sa)).as(Manifests.id(fd) + " runs as " + sa).isTrue();
+            Map<String, Object> binding = m.ofKind("RoleBinding").stream()
+                    .filter(b -> list(b.get("subjects")).stream().anyMatch(s -> sa.equals(str(s, "name")))).findFirst()
+                    .orElseThrow(() -> new AssertionError("no RoleBinding for " + sa));
+            for (Object s : list(binding.get("subjects"))) {
+                assertThat(str(s, "namespace")).as("RoleBinding subject namespace").isEqualTo(str(fd, "metadata.namespace"));
+            }
+            assertThat(m.has("Role", str(binding, "roleRef.name"))).isTrue();
+        }
+    }
+
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void jobsReachKafkaAndItsTopics(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        List<Map<String, Object>> kafkas = m.ofKind("Kafka");
+        assertThat(kafkas).hasSize(1);
+        Map<String, Object> kafka = kafkas.get(0);
+        String cluster = Manifests.name(kafka);
+        Object plainPort = list(at(kafka, "spec.kafka.listeners")).stream().filter(l -> "plain".equals(str(l, "name")))
+                .map(l -> at(l, "port")).findFirst().orElseThrow();
+        for (Map<String, Object> pool : m.ofKind("KafkaNodePool")) {
+            assertThat(map(at(pool, "metadata.labels")).get("strimzi.io/cluster")).isEqualTo(cluster);
+        }
+        Map<String, Object> topicsByName = new LinkedHashMap<>();
+        for (Map<String, Object> t : m.ofKind("KafkaTopic")) {
+            assertThat(map(at(t, "metadata.labels")).get("strimzi.io/cluster")).as(Manifests.id(t)).isEqualTo(cluster);
+            String topic = str(t, "spec.topicName") != null ? str(t, "spec.topicName") : Manifests.name(t);
+            topicsByName.put(topic, t);
+            assertThat(((Number) at(t, "spec.replicas")).intValue()).as(Manifests.id(t) + " replicas vs nodes")
+                    .isLessThanOrEqualTo(m.ofKind("KafkaNodePool").stream().mapToInt(p -> ((Number) at(p, "spec.replicas")).intValue()).sum());
+            assertThat(map(at(t, "spec.config"))).containsKey("retention.ms");
+        }
+        for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
+            Map<String, String> a = args(fd);
+            assertThat(a.get("--bootstrap-servers")).as(Manifests.id(fd)).isEqualTo(cluster + "-kafka-bootstrap:" + plainPort);
+            for (String topicArg : List.of("--input-topic", "--dlq-topic", "--late-topic")) {
+                assertThat(topicsByName).as(Manifests.id(fd) + " " + topicArg).containsKey(a.get(topicArg));
+            }
+        }
+        assertThat(map(at(kafka, "spec.kafka.config")).get("auto.create.topics.enable")).isEqualTo(false);
+    }
+
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void jobsReachYugabyteDbAndTheSchemaJobCreatesTheirRoleAndTables(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        Map<String, Object> yb = m.ofKind("YBCluster").get(0);
+        int rf = ((Number) at(yb, "spec.replicationFactor")).intValue();
+        assertThat(((Number) at(yb, "spec.tserver.replicas")).intValue()).isGreaterThanOrEqualTo(rf);
+        assertThat(((Number) at(yb, "spec.master.replicas")).intValue()).isEqualTo(rf);
+        String ybImage = str(yb, "spec.image.repository") + ":" + str(yb, "spec.image.tag");
+        Map<String, Object> schemaJob = m.get("Job", "heartbeats-schema");
+        String schemaScript = String.join("\n", Manifests.containers(schemaJob).get(0).get("args").toString());
+        String sql = Repo.read(Repo.k8s().resolve("base/schema/yugabyte.sql"));
+        for (Map<String, Object> r : m.resources) {
+            for (Map<String, Object> c : Manifests.containers(r)) {
+                if (String.valueOf(c.get("image")).startsWith("yugabytedb/yugabyte")) {
+                    assertThat(c.get("image")).as(Manifests.id(r) + " uses the YBCluster's image").isEqualTo(ybImage);
+                }
+            }
+        }
+        for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
+            URI url = URI.create(args(fd).get("--jdbc-url").substring("jdbc:".length()));
+            assertThat(url.getScheme()).isEqualTo("yugabytedb");
+            assertThat(url.getHost()).as("YSQL service of the YugabyteDB operator").isEqualTo("yb-tservers");
+            assertThat(url.getPort()).isEqualTo(((Number) at(yb, "spec.tserver.ysqlPort")).intValue());
+            assertThat(url.getPath()).isEqualTo("/heartbeats");
+            String user = args(fd).get("--jdbc-user");
+            assertThat(schemaScript).contains("CREATE ROLE " + user + " LOGIN", "CREATE DATABASE heartbeats OWNER " + user, "-U " + user + " -d heartbeats");
+            // The JobManager waits for exactly the tables its job writes or reads, and those are in the schema.
+            Map<String, Object> wait = list(at(fd, "spec.jobManager.podTemplate.spec.initContainers")).stream().map(Manifests::map)
+                    .filter(c -> "wait-for-schema".equals(c.get("name"))).findFirst().orElseThrow();
+            Matcher t = Pattern.compile("to_regclass\\('([a-z_]+)'\\)").matcher(wait.get("args").toString());
+            int tables = 0;
+            while (t.find()) {
+                tables++;
+                assertThat(sql).as(Manifests.id(fd) + " waits for table " + t.group(1)).contains("CREATE TABLE IF NOT EXISTS " + t.group(1) + " (");
+            }
+            assertThat(tables).isPositive();
+            assertThat(wait.get("args").toString()).contains("-U " + user + " -d heartbeats");
+        }
+    }
+
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void objectStoragePathsAgree(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        Set<String> buckets = new TreeSet<>();
+        Set<String> prefixes = new HashSet<>();
+        for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
+            Map<String, Object> conf = conf(fd);
+            String ckpt = (String) conf.get("execution.checkpointing.dir");
+            assertThat(args(fd).get("--checkpoint-dir")).as(Manifests.id(fd) + ": --checkpoint-dir and execution.checkpointing.dir").isEqualTo(ckpt);
+            for (String key : List.of("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir", "high-availability.storageDir")) {
+                URI uri = URI.create((String) conf.get(key));
+                assertThat(uri.getScheme()).as(Manifests.id(fd) + " " + key).isEqualTo("s3");
+                buckets.add(uri.getHost());
+                assertThat(prefixes.add(uri.getPath())).as(Manifests.id(fd) + " " + key + " is not shared with another job or key").isTrue();
+                assertThat(uri.getPath()).endsWith("/" + Manifests.name(fd));
+            }
+        }
+        assertThat(buckets).as("one bucket for all jobs (k8s-deploy.sh --bucket rewrites it)").hasSize(1);
+        if (m.has("Deployment", "minio")) {
+            String bucket = buckets.iterator().next();
+            assertThat(Manifests.containers(m.get("Job", "minio-bucket")).get(0).get("args").toString()).contains("local/" + bucket);
+            Map<String, Object> svc = m.get("Service", "minio");
+            Object apiPort = list(at(svc, "spec.ports")).stream().filter(p -> "api".equals(str(p, "name"))).map(p -> at(p, "port")).findFirst().orElseThrow();
+            for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
+                assertThat(conf(fd).get("s3.endpoint")).isEqualTo("http://minio:" + apiPort);
+                assertThat(conf(fd).get("s3.path.style.access")).isEqualTo("true");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void thePodMonitorFindsTheMetricsPortOfEveryFlinkPod(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        Map<String, Object> pm = m.ofKind("PodMonitor").get(0);
+        Map<String, Object> match = map(at(pm, "spec.selector.matchLabels"));
+        String port = str(list(at(pm, "spec.podMetricsEndpoints")).get(0), "port");
+        for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
+            Map<String, Object> podLabels = map(at(fd, "spec.podTemplate.metadata.labels"));
+            Map<String, Object> main = list(at(fd, "spec.podTemplate.spec.containers")).stream().map(Manifests::map)
+                    .filter(c -> "flink-main-container".equals(c.get("name"))).findFirst().orElseThrow();
+            Object containerPort = list(main.get("ports")).stream().filter(p -> port.equals(str(p, "name"))).map(p -> at(p, "containerPort"))
+                    .findFirst().orElseThrow(() -> new AssertionError(Manifests.id(fd) + " has no container port named " + port));
+            assertThat(String.valueOf(containerPort)).isEqualTo(conf(fd).get("metrics.reporter.prom.port"));
+            for (String component : List.of("jobManager", "taskManager")) {
+                Map<String, Object> labels = new LinkedHashMap<>(podLabels);
+                labels.putAll(map(at(fd, "spec." + component + ".podTemplate.metadata.labels")));
+                assertThat(labels).as(Manifests.id(fd) + " " + component + " pod labels").containsAllEntriesOf(match)
+                        .containsKeys("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/component", "app.kubernetes.io/version");
+                for (Object expr : list(at(pm, "spec.selector.matchExpressions"))) {
+                    assertThat(list(at(expr, "values"))).contains(labels.get(str(expr, "key")));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void inlineShellScriptsParse(String overlay) throws Exception {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        int scripts = 0;
+        for (Map<String, Object> r : m.resources) {
+            for (Map<String, Object> c : Manifests.containers(r)) {
+                List<Object> command = list(c.get("command"));
+                if (command.size() == 2 && "-c".equals(command.get(1)) && command.get(0).toString().matches("/bin/(ba)?sh")) {
+                    String shell = command.get(0).toString().endsWith("bash") ? "bash" : "sh";
+                    String script = list(c.get("args")).get(0).toString();
+                    Path f = Files.createTempFile("inline", ".sh");
+                    Files.writeString(f, script);
+                    Process p = new ProcessBuilder(shell, "-n", f.toString()).redirectErrorStream(true).start();
+                    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                    assertThat(p.exitValue()).as(Manifests.id(r) + " container " + c.get("name") + ": " + shell + " -n: " + out).isZero();
+                    Files.delete(f);
+                    scripts++;
+                }
+            }
+        }
+        assertThat(scripts).isGreaterThanOrEqualTo(4);
+    }
+
+}

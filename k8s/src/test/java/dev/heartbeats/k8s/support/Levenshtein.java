@@ -1,0 +1,37 @@
+package dev.heartbeats.k8s.support;
+
+/** Edit distance, for "did you mean" hints on typos. */
+public final class Levenshtein {
+    private Levenshtein() {}
+
+    public static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    /** The closest candidate within {@code max} edits, or null. */
+    public static String closest(String key, Iterable<String> candidates, int max) {
+        String best = null;
+        int bestDistance = max + 1;
+        for (String c : candidates) {
+            int d = distance(key, c);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = c;
+            }
+        }
+        return best;
+    }
+}
