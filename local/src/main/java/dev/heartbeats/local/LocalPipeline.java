@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 public final class LocalPipeline {
     static final Option<String> JOBS = Option.string("jobs", "all", "comma-separated jobs to run (all = " + String.join(",", Jobs.all().keySet()) + ")");
     static final Option<Double> RATE = Option.decimal("rate", 2000, "heartbeats per second the generator sends (live, event time = wall clock)");
+    static final Option<Integer> VIEWERS = Option.integer("viewers", 1, "concurrent viewers to simulate instead of a rate (each sends a heartbeat every ~5 s)").optional();
     static final Option<Long> SEED = Option.longValue("seed", 1, "generator seed");
     static final Option<Boolean> CLEAN = Option.flag("clean-input", "send only clean heartbeats (default: a few % out of order, duplicated, late, too late and invalid)");
     static final Option<String> BOOTSTRAP = Option.string("bootstrap-servers", null, "use this Kafka instead of starting one (then --jdbc-url too)").optional();
@@ -50,7 +51,7 @@ public final class LocalPipeline {
     static final Option<Duration> STATUS_INTERVAL = Option.duration("status-interval", "5s", "how often to print the status line");
     static final Option<Duration> DURATION = Option.duration("duration", "0s", "stop after this long (0 = run until Ctrl-C)");
 
-    static final List<Option<?>> OPTIONS = List.of(JOBS, RATE, SEED, CLEAN, BOOTSTRAP, JDBC_URL, JDBC_USER, PG_PORT, PG_DATA, WEB_PORT,
+    static final List<Option<?>> OPTIONS = List.of(JOBS, RATE, VIEWERS, SEED, CLEAN, BOOTSTRAP, JDBC_URL, JDBC_USER, PG_PORT, PG_DATA, WEB_PORT,
             PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION);
 
     static String help() {
@@ -74,6 +75,7 @@ public final class LocalPipeline {
             return;
         }
         Settings s = Settings.parse(args, OPTIONS);
+        if (s.isSet(RATE) && s.isSet(VIEWERS)) throw new ConfigException("--rate and --viewers: give one of them (viewers × 0.2 = heartbeats/s)");
         if ((s.get(BOOTSTRAP) == null) != (s.get(JDBC_URL) == null)) {
             throw new ConfigException("--bootstrap-servers and --jdbc-url: give both to use existing services, or neither to start embedded ones");
         }
@@ -134,12 +136,13 @@ public final class LocalPipeline {
         }
 
         GeneratorConfig base = s.get(CLEAN) ? GeneratorConfig.of(s.get(SEED)) : GeneratorConfig.allAdversities(s.get(SEED));
-        GeneratorConfig live = LiveProducer.liveConfig(base, s.get(RATE), System.currentTimeMillis());
+        double rate = s.get(VIEWERS) != null ? s.get(VIEWERS) * LiveProducer.RECORDS_PER_VIEWER_SECOND : s.get(RATE);
+        GeneratorConfig live = LiveProducer.liveConfig(base, rate, System.currentTimeMillis());
         producer = new LiveProducer(bootstrap, LocalStack.INPUT_TOPIC);
         Thread generator = new Thread(() -> producer.sendLive(new HeartbeatGenerator(live)), "generator");
         generator.setDaemon(true);
         generator.start();
-        say("generator: " + s.get(RATE).longValue() + " heartbeats/s from about " + live.viewers() + " concurrent viewers");
+        say("generator: " + Math.round(rate) + " heartbeats/s from about " + live.viewers() + " concurrent viewers");
         say("psql:  psql -h localhost -p " + portOf(jdbc.url) + " -U " + jdbc.user + " heartbeats    (Ctrl-C stops everything)");
 
         long durationMs = s.get(DURATION).toMillis();
