@@ -40,6 +40,9 @@ public final class JobConfig implements Serializable {
         this.inputTopic = s.get(INPUT_TOPIC);
         this.dlqTopic = s.get(DLQ_TOPIC);
         this.lateTopic = s.get(LATE_TOPIC);
+        // A job reading its own dead letters would route them again, forever.
+        if (dlqTopic.equals(inputTopic)) throw new ConfigException("--dlq-topic: must differ from --input-topic (" + inputTopic + ")");
+        if (lateTopic.equals(inputTopic)) throw new ConfigException("--late-topic: must differ from --input-topic (" + inputTopic + ")");
         String group = s.get(GROUP_ID);
         this.groupId = group != null ? group : "heartbeat-" + jobName;
         this.startingOffsets = s.get(STARTING_OFFSETS);

@@ -73,7 +73,7 @@ public final class HeartbeatIngest {
     }
 
     public static WatermarkStrategy<IngestedRecord> watermarks(JobConfig cfg) {
-        return WatermarkStrategy.<IngestedRecord>forGenerator(ctx -> new HeartbeatWatermarks(cfg.outOfOrdernessMs, cfg.idleTimeoutMs))
+        return WatermarkStrategy.<IngestedRecord>forGenerator(ctx -> new HeartbeatWatermarks(cfg.outOfOrdernessMs, cfg.idleTimeoutMs, ctx.getInputActivityClock()))
                 .withTimestampAssigner((r, kafkaTs) -> r.isValid() ? r.heartbeat.eventTime : Long.MIN_VALUE);
     }
 
