@@ -22,7 +22,8 @@ public final class Main {
             "  job <name>          run one job (" + String.join(", ", Jobs.all().keySet()) + ") on a local Flink against existing Kafka and DB",
             "  schema              create the tables in a database (PostgreSQL or YugabyteDB flavour, idempotent)",
             "  catalog             load the videos and ads catalog from CSV (idempotent)",
-            "  generate            send generated heartbeats to Kafka (a number of them, or live at a rate)");
+            "  generate            send generated heartbeats to Kafka (a number of them, or live at a rate)",
+            "  dlq export|replay   export dead letters to a JSON-lines file; replay corrected ones into the input topic");
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
@@ -48,6 +49,9 @@ public final class Main {
                     break;
                 case "generate":
                     GenerateCommand.main(rest);
+                    break;
+                case "dlq":
+                    DlqCommand.main(rest);
                     break;
                 default:
                     throw new ConfigException("unknown command '" + args[0] + "'\n\n" + USAGE);
