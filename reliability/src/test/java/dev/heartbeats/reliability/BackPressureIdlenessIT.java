@@ -10,7 +10,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -27,7 +26,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code HeartbeatWatermarks} then moves the partitions' watermark on with the wall clock, and the backlog is judged
  * too late when it is finally read. Expected: nothing in the late topic and the tables equal to the reference.
  */
-@Tag("known-bug")
 class BackPressureIdlenessIT extends FaultTestBase {
     @RegisterExtension
     static final MiniClusterExtension FLINK = cluster(1, 2);

@@ -4,7 +4,6 @@ import dev.heartbeats.segments.SegmentsJob;
 import dev.heartbeats.testing.Scenario;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -14,10 +13,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Known bug 1 on a real broker (see {@link KnownBugsTest}): with {@code --dlq-topic} equal to {@code --input-topic}
+ * Regression test on a real broker (see {@link TopicSettingsTest}): with {@code --dlq-topic} equal to {@code --input-topic}
  * the segments job starts, and one invalid record becomes an endless stream of dead letters in its own input.
  */
-@Tag("known-bug")
 class TopicLoopIT extends FaultTestBase {
     @RegisterExtension
     static final MiniClusterExtension FLINK = cluster(1, 2);

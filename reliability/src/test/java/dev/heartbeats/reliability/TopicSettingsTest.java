@@ -5,7 +5,6 @@ import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.segments.SegmentsJob;
 import dev.heartbeats.watchtime.WatchTimeJob;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -17,18 +16,13 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Failing tests for bugs found in production code this module does not own (see reliability/README.md, "Known
- * bugs"). Tagged {@code known-bug}, which the build excludes by default so that CI stays green; run them with
- * {@code mvn -B verify -pl reliability -Dreliability.excludedGroups=none -Dgroups=known-bug}. Each must pass once its
- * bug is fixed; then drop the tag.
- *
- * <p>Bug 1: a dead-letter or late topic equal to the input topic is accepted. The job then reads back what it routes:
+ * Regression test (found by this suite, fixed in JobConfig): a dead-letter or late topic equal to the input topic used
+ * to be accepted. The job then reads back what it routes:
  * every invalid (or too-late) record is routed again, forever, once per job reading the topic (three jobs: 3^n
  * copies after n rounds); {@link TopicLoopIT} shows it on a real broker. It is a misconfiguration that must fail at
  * start, naming the settings, like the others in {@link MisconfigurationTest}.
  */
-@Tag("known-bug")
-class KnownBugsTest {
+class TopicSettingsTest {
     static Stream<Arguments> sameTopic() {
         List<Arguments> out = new ArrayList<>();
         for (JobLauncher.Job job : List.of(new SegmentsJob(), new WatchTimeJob(), new AdImpressionsJob())) {
