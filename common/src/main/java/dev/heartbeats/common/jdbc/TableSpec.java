@@ -1,6 +1,7 @@
 package dev.heartbeats.common.jdbc;
 
 import java.io.Serializable;
+import java.lang.reflect.Proxy;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -54,8 +55,15 @@ public interface TableSpec<T> extends Serializable {
         return sb.toString();
     }
 
-    /** A {@code timestamptz} parameter from epoch milliseconds. */
+    /**
+     * A {@code timestamptz} parameter from epoch milliseconds. {@link JdbcUpsertSink} records it as the number itself
+     * (sent in an int8 array and converted by the statement: no date formatting here, no date parsing in the server).
+     */
     static void setTime(PreparedStatement ps, int index, long epochMs) throws SQLException {
+        if (Proxy.isProxyClass(ps.getClass()) && Proxy.getInvocationHandler(ps) instanceof ColumnRecorder) {
+            ((ColumnRecorder) Proxy.getInvocationHandler(ps)).epochMillis(index, epochMs);
+            return;
+        }
         ps.setObject(index, OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneOffset.UTC));
     }
 

@@ -40,7 +40,7 @@ public final class HeartbeatIngest {
     /** The routing step on any stream of ingested records (tests may bring their own source). */
     public static DataStream<Heartbeat> route(DataStream<IngestedRecord> records, JobConfig cfg) {
         SingleOutputStreamOperator<Heartbeat> valid = records
-                .process(new RouteInvalidAndLate(cfg.params.allowedLatenessMs, cfg.outOfOrdernessMs))
+                .process(new RouteInvalidAndLate(cfg.params.allowedLatenessMs, cfg.outOfOrdernessMs), HeartbeatSerializer.TYPE)
                 .uid(ROUTE_UID)
                 .name("Validate; route invalid and too-late");
         valid.getSideOutput(RouteInvalidAndLate.INVALID)

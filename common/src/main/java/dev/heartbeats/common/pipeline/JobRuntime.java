@@ -20,6 +20,10 @@ public final class JobRuntime {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        // Timers on the JVM heap, not in a RocksDB column family: the jobs keep about one event-time timer per active
+        // pair (a few MB), and a RocksDB timer costs a put, a delete and a seek, which profiling showed at ~5% of
+        // the segments job's CPU. Heap timers are written to every checkpoint in full, which at this size is cheap.
+        conf.setString("state.backend.rocksdb.timer-service.factory", "HEAP");
         if (cfg.checkpointDir != null) conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, cfg.checkpointDir);
         conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, 3);

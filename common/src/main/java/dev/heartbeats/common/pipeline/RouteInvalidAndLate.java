@@ -48,6 +48,10 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
     private transient Counter valid;
     private transient Counter invalid;
     private transient Counter late;
+    /** The map key of the partition of the previous record: records come in runs from one partition. */
+    private transient String lastTopic;
+    private transient int lastPartition = -1;
+    private transient String lastPartitionKey;
 
     public RouteInvalidAndLate(long allowedLatenessMs, long outOfOrdernessMs) {
         this.allowedLatenessMs = allowedLatenessMs;
@@ -71,7 +75,7 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
             return;
         }
         long eventTime = r.heartbeat.eventTime;
-        String partition = r.topic + ':' + r.partition;
+        String partition = partitionKey(r);
         Long max = partitionMax.get(partition);
         long watermark = max == null ? Long.MIN_VALUE : max - outOfOrdernessMs - 1;
         watermark = Math.max(watermark, ctx.timerService().currentWatermark());
@@ -84,6 +88,15 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
         if (max == null || eventTime > max) partitionMax.put(partition, eventTime);
         valid.inc();
         out.collect(r.heartbeat);
+    }
+
+    private String partitionKey(IngestedRecord r) {
+        if (r.partition != lastPartition || !r.topic.equals(lastTopic)) {
+            lastTopic = r.topic;
+            lastPartition = r.partition;
+            lastPartitionKey = r.topic + ':' + r.partition;
+        }
+        return lastPartitionKey;
     }
 
     @Override

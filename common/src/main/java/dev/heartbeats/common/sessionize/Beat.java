@@ -2,14 +2,17 @@ package dev.heartbeats.common.sessionize;
 
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A heartbeat as the timeline of one (user, video) pair keeps it: what sessions and segments need, nothing more.
- * An {@code ad} heartbeat only matters to sessions through its time, so it is kept as a time marker.
+ * An {@code ad} heartbeat only matters to sessions through its time, so it is kept as a time marker. Stored with
+ * {@link BeatSerializer} (a compact, versioned format).
  */
+@TypeInfo(BeatSerializer.Factory.class)
 public class Beat {
     public long time;
     public long pos;

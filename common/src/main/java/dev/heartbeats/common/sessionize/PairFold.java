@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  * the sequence needs to know about what came before (the open session, its current segment, the resume point, and
  * watched time per hour that can still change). Its size does not depend on how many heartbeats it has seen.
  *
- * <p>A Flink POJO (public fields) so that its state serializer can evolve.
+ * <p>Serialized by {@link PairStateSerializer} as part of {@link PairState}.
  */
 public class PairFold {
     private static final long[] NONE = new long[0];

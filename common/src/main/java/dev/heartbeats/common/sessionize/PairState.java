@@ -1,10 +1,13 @@
 package dev.heartbeats.common.sessionize;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * The keyed state of one (user, video) pair besides its buffer of recent beats: the fold of everything frozen
  * (older than {@link #frontier}), and the fold of frozen + buffer (the tail), which makes an in-order heartbeat an
- * O(1) step. A Flink POJO so that its serializer can evolve.
+ * O(1) step. Stored with {@link PairStateSerializer} (a compact, versioned format: see there how to evolve it).
  */
+@TypeInfo(PairStateSerializer.Factory.class)
 public class PairState {
     /** Fold of every beat before {@link #frontier}; such beats can no longer change (they are behind watermark - L). */
     public PairFold frozen = new PairFold();

@@ -1,6 +1,7 @@
 package dev.heartbeats.segments;
 
 import dev.heartbeats.common.contract.ContractParams;
+import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
 import dev.heartbeats.common.jdbc.Change;
@@ -18,7 +19,6 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeHint;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.TimeDomain;
@@ -36,7 +36,17 @@ import java.util.List;
  *
  * <p>State per pair: a {@link PairState} (two constant-size folds) and a buffer of the beats not yet behind
  * watermark - L. An event-time timer freezes old beats and, once the last session is over for good, clears the pair.
- * Resume-point writes are coalesced per pair to at most one per {@code progressMinIntervalMs} (processing time).
+ *
+ * <p>Two ways to run it:
+ * <ul>
+ *   <li>as a plain {@code KeyedProcessFunction} (operator test harness): every heartbeat reads and writes the keyed
+ *       state, every segment change is emitted at once, and resume-point writes are coalesced per pair to at most one
+ *       per {@code progressMinIntervalMs} with a keyed processing-time timer;</li>
+ *   <li>inside {@link SegmentsOperator} (the job): the operator installs a {@link PairCache}, a write-back cache of
+ *       the pairs' state in front of RocksDB, which also coalesces the rows each pair emits (resume point and open
+ *       segment) in memory. Both are flushed before every checkpoint barrier, so a checkpoint always holds the same
+ *       state and has the same rows emitted as with the plain function.</li>
+ * </ul>
  */
 public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Change<WatchSegment>> {
     private static final long serialVersionUID = 1L;
@@ -49,20 +59,33 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
     static final String BUFFER_NAME = "recent-beats";
 
     private final ContractParams params;
-    private final long progressMinIntervalMs;
+    final long progressMinIntervalMs;
+    final long segmentMinIntervalMs;
 
     private transient PairTimeline timeline;
-    private transient ValueState<PairState> state;
-    private transient ListState<Beat> buffer;
+    transient ValueState<PairState> state;
+    transient ListState<Beat> buffer;
     private transient Emitter emitter;
+    /** Set by {@link SegmentsOperator}; null when run as a plain function. */
+    private transient PairCache cache;
     private transient Counter outOfOrder;
     private transient Counter duplicates;
     private transient Counter pairsClosed;
     private transient Counter segmentsDeleted;
 
+    /** Segment rows emitted at once; resume points at most every {@code progressMinIntervalMs} per pair. */
     public SegmentsFunction(ContractParams params, long progressMinIntervalMs) {
+        this(params, progressMinIntervalMs, 0);
+    }
+
+    /**
+     * @param segmentMinIntervalMs with {@link SegmentsOperator}'s cache: the open segment's row at most every this
+     *                             often per pair (a closed, superseded or stopped segment's rows go out at once)
+     */
+    public SegmentsFunction(ContractParams params, long progressMinIntervalMs, long segmentMinIntervalMs) {
         this.params = params;
         this.progressMinIntervalMs = progressMinIntervalMs;
+        this.segmentMinIntervalMs = segmentMinIntervalMs;
     }
 
     @Override
@@ -78,9 +101,14 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
         segmentsDeleted = group.counter("segmentsSuperseded");
     }
 
+    void useCache(PairCache cache) {
+        this.cache = cache;
+    }
+
     @Override
     public void processElement(Heartbeat h, Context ctx, Collector<Change<WatchSegment>> out) throws Exception {
-        PairState st = state.value();
+        PairCache.Entry entry = cache == null ? null : cache.entry(ctx.getCurrentKey(), h.userId, h.videoId);
+        PairState st = entry == null ? state.value() : entry.state();
         if (st == null) st = new PairState();
         Beat b = Beat.of(h);
         if (PairTimeline.isBehindFrontier(st, b)) {
@@ -90,29 +118,38 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
             ctx.output(BEHIND_FRONTIER, d);
             return;
         }
-        emitter.bind(ctx, out, st, h.userId, h.videoId);
+        emitter.bind(ctx, out, st, entry, h.userId, h.videoId);
         if (PairTimeline.isInOrder(st, b)) {
             timeline.appendInOrder(st, b, emitter);
-            buffer.add(b);
+            if (entry == null) buffer.add(b);
+            else entry.append(b);
+            // A stop ends the session: its rows are final, so they go out now whatever the coalescing.
+            if (entry != null && b.event == EventType.STOP.ordinal()) cache.emitPending(entry);
         } else {
             outOfOrder.inc();
-            List<Beat> updated = timeline.insert(st, readBuffer(), b, emitter);
+            // Rows a late heartbeat changes go out at once: a pending row of a superseded segment must never follow.
+            emitter.immediate = true;
+            List<Beat> updated = timeline.insert(st, entry == null ? readBuffer() : entry.buffer(), b, emitter);
+            emitter.immediate = false;
             if (updated == null) {
                 duplicates.inc();
                 return;
             }
-            buffer.update(updated);
+            if (entry == null) buffer.update(updated);
+            else entry.replaceBuffer(updated);
         }
         scheduleMaintenance(st, ctx);
-        state.update(st);
+        if (entry == null) state.update(st);
+        else entry.update(st);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Change<WatchSegment>> out) throws Exception {
-        PairState st = state.value();
-        if (st == null) return;
         String key = ctx.getCurrentKey();
-        emitter.bind(ctx, out, st, PairKey.userId(key), PairKey.videoId(key));
+        PairCache.Entry entry = cache == null ? null : cache.entryIfPresent(key);
+        PairState st = entry == null ? state.value() : entry.state();
+        if (st == null) return;
+        emitter.bind(ctx, out, st, entry, PairKey.userId(key), PairKey.videoId(key));
         if (ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
             if (st.progressPending) {
                 emitter.emitProgress(st.tail, ctx.timerService().currentProcessingTime());
@@ -122,22 +159,32 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
         }
         if (timestamp != st.timerTime) return; // superseded by an earlier timer
         st.timerTime = Long.MIN_VALUE;
-        List<Beat> rest = timeline.maintain(st, readBuffer(), ctx.timerService().currentWatermark());
+        List<Beat> current = entry == null ? readBuffer() : entry.buffer();
+        List<Beat> rest = timeline.maintain(st, current, ctx.timerService().currentWatermark());
         if (timeline.isFinished(st)) {
-            if (st.progressPending) emitter.emitProgress(st.tail, ctx.timerService().currentProcessingTime());
+            if (entry != null) {
+                cache.emitPending(entry);
+                cache.remove(entry);
+            } else if (st.progressPending) {
+                emitter.emitProgress(st.tail, ctx.timerService().currentProcessingTime());
+            }
             state.clear();
             buffer.clear();
             pairsClosed.inc();
             return;
         }
-        buffer.update(rest);
+        if (entry == null) buffer.update(rest);
+        else if (rest != current) entry.replaceBuffer(rest); // maintain returns the same list when it froze nothing
         scheduleMaintenance(st, ctx);
-        state.update(st);
+        if (entry == null) state.update(st);
+        else entry.update(st);
     }
 
-    private List<Beat> readBuffer() throws Exception {
+    /** The buffered beats of the current pair as stored in the keyed list state, sorted and distinct. */
+    List<Beat> readBuffer() throws Exception {
         List<Beat> all = new ArrayList<>();
-        for (Beat b : buffer.get()) all.add(b);
+        Iterable<Beat> stored = buffer.get();
+        if (stored != null) for (Beat b : stored) all.add(b);
         return Beat.sortedDistinct(all);
     }
 
@@ -155,30 +202,41 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
         private Context ctx;
         private Collector<Change<WatchSegment>> out;
         private PairState st;
+        private PairCache.Entry entry;
         private String userId;
         private String videoId;
+        /** Emit every change now (an out-of-order heartbeat), bypassing the coalescing. */
+        boolean immediate;
 
-        void bind(Context ctx, Collector<Change<WatchSegment>> out, PairState st, String userId, String videoId) {
+        void bind(Context ctx, Collector<Change<WatchSegment>> out, PairState st, PairCache.Entry entry, String userId, String videoId) {
             this.ctx = ctx;
             this.out = out;
             this.st = st;
+            this.entry = entry;
             this.userId = userId;
             this.videoId = videoId;
         }
 
         @Override
         public void segmentUpserted(Segment s) {
-            out.collect(Change.upsert(WatchSegment.of(userId, videoId, s)));
+            WatchSegment row = WatchSegment.of(userId, videoId, s);
+            if (entry != null) cache.segmentUpserted(entry, row, immediate);
+            else out.collect(Change.upsert(row));
         }
 
         @Override
         public void segmentDeleted(long segmentStart) {
             segmentsDeleted.inc();
-            out.collect(Change.delete(WatchSegment.key(userId, videoId, segmentStart)));
+            if (entry != null) cache.segmentDeleted(entry, WatchSegment.key(userId, videoId, segmentStart));
+            else out.collect(Change.delete(WatchSegment.key(userId, videoId, segmentStart)));
         }
 
         @Override
         public void progressChanged(PairFold tail) {
+            if (entry != null) {
+                cache.progressChanged(entry, VideoProgress.of(userId, videoId, tail.progPos, tail.progTime, tail.progDevice), immediate);
+                return;
+            }
             long now = ctx.timerService().currentProcessingTime();
             if (progressMinIntervalMs <= 0 || st.progressEmittedAt == Long.MIN_VALUE || now - st.progressEmittedAt >= progressMinIntervalMs) {
                 emitProgress(tail, now);

@@ -25,7 +25,8 @@ import java.util.List;
  * The segments job: heartbeats from Kafka to {@code watch_segments} and {@code video_progress}.
  *
  * <pre>Kafka → parse/validate (invalid → DLQ) → too-late check (→ late topic) → keyBy(user, video)
- *       → {@link SegmentsFunction} → watch_segments upserts/deletes, video_progress guarded upserts</pre>
+ *       → {@link SegmentsFunction} in {@link SegmentsOperator} (state cache, row coalescing)
+ *       → watch_segments upserts/deletes, video_progress guarded upserts</pre>
  */
 public final class SegmentsJob implements JobLauncher.Job {
     public static final String NAME = "segments";
@@ -35,8 +36,25 @@ public final class SegmentsJob implements JobLauncher.Job {
     public static final String PROGRESS_SINK_UID = "video-progress-sink";
     public static final String BEHIND_FRONTIER_SINK_UID = "segments-behind-frontier-sink";
 
-    public static final Option<Duration> PROGRESS_MIN_INTERVAL = Option.duration("progress-min-interval", "0s",
-            "minimum time between two video_progress writes of one (user, video) pair; the latest always follows");
+    /**
+     * Coalescing of video_progress writes. The default stays below the players' heartbeat period (5 s +- 0.3 s), so
+     * in steady playback every heartbeat is still written at once (no added latency); the interval bounds the writes
+     * of bursts (a seek right after a heartbeat, a player catching up) and, above all, of a job catching up on a
+     * backlog (a restart, a backfill, a bounded run), where a pair's heartbeats arrive many per second. Freshness: a
+     * resume point is at most this much older than the newest heartbeat (contract: "within a few seconds").
+     */
+    public static final Option<Duration> PROGRESS_MIN_INTERVAL = Option.duration("progress-min-interval", "4s",
+            "minimum time between two video_progress writes of one (user, video) pair; the latest always follows (0s: every change)");
+    /**
+     * The same for the open segment's watch_segments row; closed, stopped or superseded segments are written at once.
+     * Above the heartbeat period, so that in steady playback about every other heartbeat's segment update is merged
+     * into the next one (an open segment then lags by up to this much: it still "grows as it goes on").
+     */
+    public static final Option<Duration> SEGMENT_MIN_INTERVAL = Option.duration("segment-min-interval", "10s",
+            "minimum time between two writes of a pair's open segment row; a closed, stopped or superseded segment is written at once (0s: every change)");
+    public static final Option<Long> STATE_CACHE_PAIRS = Option.longValue("state-cache-pairs", 200_000,
+            "pairs per subtask whose state is kept in memory between checkpoints in front of RocksDB (~0.5 KB each; 0: every heartbeat reads and writes RocksDB,"
+                    + " and only video_progress is coalesced)");
 
     public static final TypeInformation<Change<WatchSegment>> SEGMENT_CHANGES = TypeInformation.of(new TypeHint<>() {});
     public static final TypeInformation<Change<VideoProgress>> PROGRESS_CHANGES = TypeInformation.of(new TypeHint<>() {});
@@ -57,7 +75,7 @@ public final class SegmentsJob implements JobLauncher.Job {
 
     @Override
     public List<Option<?>> options() {
-        return List.of(PROGRESS_MIN_INTERVAL);
+        return List.of(PROGRESS_MIN_INTERVAL, SEGMENT_MIN_INTERVAL, STATE_CACHE_PAIRS);
     }
 
     @Override
@@ -75,7 +93,9 @@ public final class SegmentsJob implements JobLauncher.Job {
             Sink<Change<WatchSegment>> segmentsSink, Sink<Change<VideoProgress>> progressSink) {
         SingleOutputStreamOperator<Change<WatchSegment>> segments = heartbeats
                 .keyBy(new PairKey())
-                .process(new SegmentsFunction(cfg.params, cfg.get(PROGRESS_MIN_INTERVAL).toMillis()), SEGMENT_CHANGES)
+                .transform("Sessionize (user, video)", SEGMENT_CHANGES, new SegmentsOperator(
+                        new SegmentsFunction(cfg.params, cfg.get(PROGRESS_MIN_INTERVAL).toMillis(), cfg.get(SEGMENT_MIN_INTERVAL).toMillis()),
+                        cfg.get(STATE_CACHE_PAIRS)))
                 .uid(SESSIONIZE_UID)
                 .name("Sessionize (user, video)");
         segments.sinkTo(segmentsSink).uid(SEGMENTS_SINK_UID).name("YSQL: watch_segments");

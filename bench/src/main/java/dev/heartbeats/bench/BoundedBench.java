@@ -1,0 +1,91 @@
+package dev.heartbeats.bench;
+
+import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.tables.TableSnapshot;
+import org.apache.flink.core.execution.JobClient;
+
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One bounded run: the job reads the pre-loaded topic from the start to its end offsets with a fresh consumer group,
+ * into emptied output tables, and exits once every result is committed. Throughput counts every record of the topic
+ * (valid, invalid, duplicated, too late: the job reads and judges them all) over the time from "all tasks running" to
+ * "job finished"; a bounded job finishes only after its sinks flushed and committed the last rows.
+ */
+final class BoundedBench {
+    private BoundedBench() {}
+
+    static Results.BoundedRun run(BenchEnv env, BenchCluster cluster, JobLauncher.Job job, String topic, long records, int parallelism,
+                                  int run, String checkpointInterval, List<String> extraArgs) throws Exception {
+        TableSnapshot.truncateOutputs(env.jdbc);
+        Results.BoundedRun r = new Results.BoundedRun();
+        r.job = job.name();
+        r.parallelism = parallelism;
+        r.run = run;
+        r.records = records;
+        r.loadBefore = Machine.loadAvg();
+        DbStats dbBefore = DbStats.read(env.jdbc);
+
+        String[] args = Runs.args(job, env, topic, Runs.unique("bench-" + job.name()), true, parallelism, checkpointInterval, extraArgs);
+        long submitted = System.currentTimeMillis();
+        JobClient client = Runs.start(cluster, job, args);
+        String id = client.getJobID().toString();
+        // CPU counters are sampled from submission on, so that the values at the exact start (known only afterwards,
+        // from the JobManager's timestamps) can be picked from the samples.
+        List<double[]> samples = new ArrayList<>();
+        long firstRow = -1;
+        try (Connection c = env.jdbc.connect()) {
+            var result = client.getJobExecutionResult();
+            double dbCpu = env.databaseCpuSeconds();
+            long dbSampledAt = System.currentTimeMillis();
+            while (!result.isDone()) {
+                long[] mach = Machine.machineJiffies();
+                long now = System.currentTimeMillis();
+                if (now - dbSampledAt >= 250) { // scanning /proc for the server's processes costs ~1-2 ms
+                    dbCpu = env.databaseCpuSeconds();
+                    dbSampledAt = now;
+                }
+                samples.add(new double[] {now, Machine.processCpuSeconds(), dbCpu, mach[0], mach[1]});
+                if (firstRow < 0 && Runs.anyOutputRow(c)) firstRow = System.currentTimeMillis();
+                try {
+                    result.get(firstRow < 0 ? 20 : 100, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stillRunning) {
+                    // poll again
+                }
+            }
+            result.get(); // a failed job fails the benchmark
+        }
+        long observedEnd = System.currentTimeMillis();
+        double cpu1 = Machine.processCpuSeconds();
+        double db1 = env.databaseCpuSeconds();
+        long[] mach1 = Machine.machineJiffies();
+        r.loadAfter = Machine.loadAvg();
+        long[] window = cluster.api.runningWindow(id);
+        long running = window[0] > 0 ? window[0] : submitted;
+        long ended = window[1] > 0 ? window[1] : observedEnd;
+        double[] at = samples.get(0);
+        for (double[] s : samples) if (s[0] <= running) at = s; // the last sample before all tasks ran
+        r.jvmCpuSeconds = cpu1 - at[1];
+        r.dbCpuSeconds = db1 - at[2];
+        r.machineBusy = Machine.busyFraction(new long[] {(long) at[3], (long) at[4]}, mach1);
+        r.startupMs = running - submitted;
+        r.runningToEndMs = ended - running;
+        if (firstRow > 0) r.firstRowToEndMs = ended - firstRow;
+
+        Thread.sleep(500); // the sinks' backends have exited and published their counters
+        r.db = DbStats.read(env.jdbc).minus(dbBefore);
+        r.checkpoints = cluster.api.checkpoints(id);
+        r.sinkRows = CapturingReporter.sum(id, "rowsUpserted") + CapturingReporter.sum(id, "rowsDeleted");
+        r.sinkStatements = CapturingReporter.sum(id, "batchesExecuted");
+        r.sinkTransactions = CapturingReporter.sum(id, "transactions");
+        r.invalid = CapturingReporter.sum(id, "heartbeatsInvalid");
+        r.tooLate = CapturingReporter.sum(id, "heartbeatsTooLate");
+        r.rowCounts = DbStats.rowCounts(env.jdbc);
+        if (System.getenv("BENCH_DEBUG_METRICS") != null) CapturingReporter.dump(id);
+        CapturingReporter.forget(id);
+        return r;
+    }
+}

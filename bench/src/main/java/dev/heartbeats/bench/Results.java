@@ -1,0 +1,100 @@
+package dev.heartbeats.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What one invocation of the benchmark measured, for the report. */
+final class Results {
+    String startedAt;
+    String machine;
+    String loadAtStart;
+    String loadAtEnd;
+    String commit;
+    String label;
+    final Map<String, String> settings = new LinkedHashMap<>();
+    long topicRecords;
+    double preloadSeconds;
+
+    final List<Double> ceilingRead = new ArrayList<>();
+    final List<Double> ceilingParse = new ArrayList<>();
+    final List<BoundedRun> bounded = new ArrayList<>();
+    final List<LiveRun> live = new ArrayList<>();
+
+    double ceilingParseMedian() {
+        return Stats.median(ceilingParse);
+    }
+
+    /** One bounded run of one job at one parallelism. */
+    static final class BoundedRun {
+        String job;
+        int parallelism;
+        int run;
+        long records;
+        /** Submit -> all tasks running; all tasks running -> job finished (last result committed); first row -> finished. */
+        double startupMs;
+        double runningToEndMs;
+        double firstRowToEndMs = Double.NaN;
+        double jvmCpuSeconds;
+        double dbCpuSeconds;
+        double machineBusy;
+        String loadBefore;
+        String loadAfter;
+        Rest.Checkpoints checkpoints;
+        DbStats.Delta db;
+        long sinkRows;
+        long sinkStatements;
+        long sinkTransactions;
+        long invalid;
+        long tooLate;
+        Map<String, Long> rowCounts = new LinkedHashMap<>();
+
+        double throughput() {
+            return records * 1000.0 / runningToEndMs;
+        }
+
+        double throughputFromFirstRow() {
+            return records * 1000.0 / firstRowToEndMs;
+        }
+
+        double jvmCpuPerMillion() {
+            return jvmCpuSeconds / records * 1e6;
+        }
+
+        double dbCpuPerMillion() {
+            return dbCpuSeconds / records * 1e6;
+        }
+    }
+
+    /** One live run of one job at one rate. */
+    static final class LiveRun {
+        String job;
+        double rate;
+        double achievedRate;
+        long sent;
+        double measuredSeconds;
+        final List<Double> progressLatencyMs = new ArrayList<>();
+        final List<Double> stopLatencyMs = new ArrayList<>();
+        int progressMissing;
+        int stopMissing;
+        double jvmCpuSeconds;
+        double dbCpuSeconds;
+        double machineBusy;
+        DbStats.Delta db;
+        long sinkStatements;
+        long sinkTransactions;
+        Rest.Checkpoints checkpoints;
+        long viewers;
+        String loadBefore;
+        String loadAfter;
+
+        double jvmCpuPerMillion() {
+            return jvmCpuSeconds / sent * 1e6;
+        }
+
+        double dbCpuPerMillion() {
+            return dbCpuSeconds / sent * 1e6;
+        }
+    }
+}
