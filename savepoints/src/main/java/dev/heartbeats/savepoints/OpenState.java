@@ -4,11 +4,11 @@ import dev.heartbeats.adimpressions.AdImpressionsJob;
 import dev.heartbeats.adimpressions.AdViewsState;
 import dev.heartbeats.common.sessionize.Beat;
 import dev.heartbeats.common.sessionize.PairState;
+import dev.heartbeats.common.sessionize.PairStates;
 import dev.heartbeats.segments.SegmentsJob;
 import dev.heartbeats.watchtime.WatchTimeJob;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -88,8 +88,8 @@ public final class OpenState {
 
         @Override
         public void open(OpenContext ctx) {
-            state = getRuntimeContext().getState(new ValueStateDescriptor<>("pair", TypeInformation.of(PairState.class)));
-            buffer = getRuntimeContext().getListState(new ListStateDescriptor<>("recent-beats", TypeInformation.of(Beat.class)));
+            state = getRuntimeContext().getState(PairStates.state());
+            buffer = getRuntimeContext().getListState(PairStates.buffer());
         }
 
         @Override

@@ -10,15 +10,14 @@ import dev.heartbeats.common.pipeline.PairKey;
 import dev.heartbeats.common.sessionize.Beat;
 import dev.heartbeats.common.sessionize.PairFold;
 import dev.heartbeats.common.sessionize.PairState;
+import dev.heartbeats.common.sessionize.PairStates;
 import dev.heartbeats.common.sessionize.PairTimeline;
 import dev.heartbeats.common.sessionize.Segment;
 import dev.heartbeats.common.tables.VideoProgress;
 import dev.heartbeats.common.tables.WatchSegment;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.TimeDomain;
@@ -55,8 +54,6 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
     /** Beats behind what was already frozen; unreachable while lateness is checked upstream, kept as a safety net. */
     public static final OutputTag<DeadLetter> BEHIND_FRONTIER = new OutputTag<>("behind-frontier") {};
 
-    static final String STATE_NAME = "pair";
-    static final String BUFFER_NAME = "recent-beats";
 
     private final ContractParams params;
     final long progressMinIntervalMs;
@@ -91,8 +88,8 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
     @Override
     public void open(OpenContext openContext) {
         timeline = new PairTimeline(params, false);
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>(STATE_NAME, TypeInformation.of(PairState.class)));
-        buffer = getRuntimeContext().getListState(new ListStateDescriptor<>(BUFFER_NAME, TypeInformation.of(Beat.class)));
+        state = getRuntimeContext().getState(PairStates.state());
+        buffer = getRuntimeContext().getListState(PairStates.buffer());
         emitter = new Emitter();
         var group = getRuntimeContext().getMetricGroup();
         outOfOrder = group.counter("heartbeatsOutOfOrder");

@@ -8,13 +8,12 @@ import dev.heartbeats.common.pipeline.PairKey;
 import dev.heartbeats.common.sessionize.Beat;
 import dev.heartbeats.common.sessionize.PairFold;
 import dev.heartbeats.common.sessionize.PairState;
+import dev.heartbeats.common.sessionize.PairStates;
 import dev.heartbeats.common.sessionize.PairTimeline;
 import dev.heartbeats.common.sessionize.Segment;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.RowTypeInfo;
@@ -55,8 +54,6 @@ public class PairHoursFunction extends KeyedProcessFunction<String, Heartbeat, R
     public static final RowTypeInfo ROW_TYPE = new RowTypeInfo(
             new TypeInformation<?>[] {Types.STRING, Types.STRING, Types.LONG, Types.LONG}, FIELDS);
 
-    static final String STATE_NAME = "pair";
-    static final String BUFFER_NAME = "recent-beats";
 
     private final ContractParams params;
 
@@ -76,8 +73,8 @@ public class PairHoursFunction extends KeyedProcessFunction<String, Heartbeat, R
     @Override
     public void open(OpenContext openContext) {
         timeline = new PairTimeline(params, true);
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>(STATE_NAME, TypeInformation.of(PairState.class)));
-        buffer = getRuntimeContext().getListState(new ListStateDescriptor<>(BUFFER_NAME, TypeInformation.of(Beat.class)));
+        state = getRuntimeContext().getState(PairStates.state());
+        buffer = getRuntimeContext().getListState(PairStates.buffer());
         emitter = new Emitter();
         var group = getRuntimeContext().getMetricGroup();
         outOfOrder = group.counter("heartbeatsOutOfOrder");
