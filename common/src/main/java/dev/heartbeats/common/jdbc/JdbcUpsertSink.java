@@ -18,13 +18,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Writes a changelog of one table to PostgreSQL or YSQL: idempotent upserts and deletes, coalesced per primary key
  * within a flush (the last change of a key wins), one statement per kind of change (every column bound as one array,
  * see {@code writeBuffer}), one transaction per flush. Flushes when the buffer is
  * full, after the flush interval, and before every checkpoint completes, so a checkpoint never covers an unwritten
- * row (at-least-once, and replays rewrite the same rows: effectively exactly-once results).
+ * row (at-least-once, and replays rewrite the same rows: effectively exactly-once results). A flush runs on the
+ * writer's own thread while the task fills the next buffer, so the task does not wait for the database's round
+ * trips; it waits only when the next buffer is full before the previous one is written.
  *
  * <p>Why not the JDBC connector: the resume point needs a guarded upsert (an older heartbeat or a replay must never
  * move it back), which the connector's dialects cannot express per table; and YSQL reports transaction conflicts
@@ -53,7 +60,11 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
         private final JdbcConfig jdbc;
         private final TableSpec<T> spec;
         private final ProcessingTimeService time;
-        private final Map<Object, Change<T>> buffer = new LinkedHashMap<>();
+        /** Filled by the task thread; handed whole to the writer thread, which owns it (and the connection) from then on. */
+        private volatile Map<Object, Change<T>> buffer = new LinkedHashMap<>();
+        private final ExecutorService writerThread;
+        /** The buffer the writer thread is writing, if any: at most one, so writes of a key stay in order. */
+        private Future<?> inFlight;
         private final ColumnRecorder recorder;
         private final Counter rowsUpserted;
         private final Counter rowsDeleted;
@@ -71,6 +82,13 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
             this.spec = spec;
             this.time = context.getProcessingTimeService();
             this.recorder = new ColumnRecorder(spec.keyColumns().size() + spec.valueColumns().size());
+            String threadName = "jdbc-writer " + spec.table() + " (" + (context.getTaskInfo().getIndexOfThisSubtask() + 1)
+                    + "/" + context.getTaskInfo().getNumberOfParallelSubtasks() + ")";
+            this.writerThread = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, threadName);
+                t.setDaemon(true);
+                return t;
+            });
             var group = context.metricGroup().addGroup("table", spec.table());
             rowsUpserted = group.counter("rowsUpserted");
             rowsDeleted = group.counter("rowsDeleted");
@@ -78,43 +96,86 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
             statements = group.counter("batchesExecuted");
             transactions = group.counter("transactions");
             retries = group.counter("retries");
-            group.gauge("bufferedRows", buffer::size);
+            group.gauge("bufferedRows", () -> buffer.size());
             group.gauge("lastFlushMillis", () -> lastFlushMillis);
         }
 
         @Override
         public void write(Change<T> change, Context context) throws IOException, InterruptedException {
+            if (inFlight != null && inFlight.isDone()) awaitInFlight(); // report a failed write at once
             buffer.put(spec.key(change.row), change);
             if (buffer.size() >= jdbc.batchSize) {
-                flushBuffer();
+                handOff();
             } else if (!flushScheduled) {
-                flushScheduled = true;
-                time.registerTimer(time.getCurrentProcessingTime() + jdbc.flushIntervalMs, t -> {
-                    flushScheduled = false;
-                    flushBuffer();
-                });
+                scheduleFlush(jdbc.flushIntervalMs);
             }
         }
 
-        @Override
-        public void flush(boolean endOfInput) throws IOException, InterruptedException {
-            flushBuffer();
+        private void scheduleFlush(long delayMs) {
+            flushScheduled = true;
+            time.registerTimer(time.getCurrentProcessingTime() + delayMs, t -> {
+                flushScheduled = false;
+                if (buffer.isEmpty()) return;
+                if (inFlight != null && !inFlight.isDone()) {
+                    scheduleFlush(Math.max(1, Math.min(jdbc.flushIntervalMs, 20))); // the writer is busy: look again soon
+                } else {
+                    handOff();
+                }
+            });
         }
 
-        private void flushBuffer() throws IOException, InterruptedException {
+        /** Before every checkpoint barrier and at the end of input: everything written and committed. */
+        @Override
+        public void flush(boolean endOfInput) throws IOException, InterruptedException {
+            handOff();
+            awaitInFlight();
+        }
+
+        /**
+         * Gives the buffer to the writer thread and starts a new one, so that the task goes on while the database
+         * works. Waits for the previous buffer first: at most two buffers exist, and a database that is slow or down
+         * blocks the task here (back-pressure instead of buffering without bound).
+         */
+        private void handOff() throws IOException, InterruptedException {
             if (buffer.isEmpty()) return;
+            awaitInFlight();
+            Map<Object, Change<T>> rows = buffer;
+            buffer = new LinkedHashMap<>();
+            inFlight = writerThread.submit(() -> {
+                flushBuffer(rows);
+                return null;
+            });
+        }
+
+        private void awaitInFlight() throws IOException, InterruptedException {
+            if (inFlight == null) return;
+            Future<?> f = inFlight;
+            try {
+                f.get();
+                inFlight = null;
+            } catch (ExecutionException e) {
+                inFlight = null;
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException io) throw io;
+                if (cause instanceof RuntimeException re) throw re; // SuppressRestartsException among them
+                if (cause instanceof Error err) throw err;
+                throw new IOException("writing to " + spec.table() + " failed", cause);
+            }
+        }
+
+        /** On the writer thread. */
+        private void flushBuffer(Map<Object, Change<T>> rows) throws IOException, InterruptedException {
             long started = System.currentTimeMillis();
             long deadline = started + jdbc.maxRetryTimeMs;
             long backoff = 100;
             for (int attempt = 1; ; attempt++) {
                 try {
-                    writeBuffer();
+                    writeBuffer(rows);
                     lastFlushMillis = System.currentTimeMillis() - started;
-                    buffer.clear();
                     return;
                 } catch (SQLException e) {
                     closeConnection();
-                    String what = "writing " + buffer.size() + " rows to " + spec.table() + " at " + jdbc + " failed: " + SqlErrors.describe(e);
+                    String what = "writing " + rows.size() + " rows to " + spec.table() + " at " + jdbc + " failed: " + SqlErrors.describe(e);
                     if (!SqlErrors.isTransient(e)) {
                         // Restarting would replay into the same error forever; stop the job with the reason instead.
                         throw new SuppressRestartsException(new IOException("permanent database error, " + what, e));
@@ -125,7 +186,7 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
                     }
                     retries.inc();
                     LOG.warn("Transient database error (attempt {}), retrying in {} ms: {}", attempt, backoff, what);
-                    Thread.sleep(backoff); // blocks the task: back-pressure instead of buffering without bound
+                    Thread.sleep(backoff); // the task blocks at its next hand-off: back-pressure
                     backoff = Math.min(backoff * 2, 5_000);
                 }
             }
@@ -138,15 +199,15 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
          * into multi-row INSERTs by the driver) the server parses and plans one statement instead of one per 128 rows,
          * and converts no timestamp text: times travel as epoch milliseconds.
          */
-        private void writeBuffer() throws SQLException {
+        private void writeBuffer(Map<Object, Change<T>> rows) throws SQLException {
             ensureConnection();
             int keys = spec.keyColumns().size();
             int all = keys + spec.valueColumns().size();
-            List<Object[]> upserts = new ArrayList<>(buffer.size());
+            List<Object[]> upserts = new ArrayList<>(rows.size());
             List<Object[]> deletes = new ArrayList<>();
             ColumnRecorder.Kind[] upsertKinds = new ColumnRecorder.Kind[all];
             ColumnRecorder.Kind[] deleteKinds = new ColumnRecorder.Kind[keys];
-            for (Change<T> c : buffer.values()) {
+            for (Change<T> c : rows.values()) {
                 if (c.delete) {
                     Object[] v = new Object[keys];
                     recorder.start(v, deleteKinds);
@@ -246,7 +307,11 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
         }
 
         @Override
-        public void close() {
+        public void close() throws InterruptedException {
+            writerThread.shutdownNow(); // interrupts a retry back-off; the rows are replayed from the last checkpoint
+            if (!writerThread.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("The {} writer thread did not stop within 30 s", spec.table());
+            }
             closeConnection();
         }
     }
