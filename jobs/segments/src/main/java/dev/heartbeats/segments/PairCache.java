@@ -5,6 +5,7 @@ import dev.heartbeats.common.sessionize.Beat;
 import dev.heartbeats.common.sessionize.PairState;
 import dev.heartbeats.common.tables.VideoProgress;
 import dev.heartbeats.common.tables.WatchSegment;
+import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
@@ -24,15 +25,20 @@ import java.util.PriorityQueue;
  * and dozens of times when catching up; here it is read from RocksDB once, kept as an object, and written back once
  * per checkpoint (one put and one list append of all new beats), on eviction, or never when the pair ends first.
  *
- * <p>Consistency: the cache is the truth for the pairs it holds; RocksDB for the others. {@link #flushAll} writes
- * every changed pair back and emits every pending row; {@link SegmentsOperator} calls it before each checkpoint
- * barrier, so each checkpoint holds exactly the state the plain function would have written, and no row that the
- * plain function would have emitted before the barrier is still held back. A failure loses only the cache, and the
- * replay from the checkpoint rebuilds it. The least recently used pair is written back and dropped when more than
- * {@code capacity} pairs are held, which bounds the heap (~0.5 KB per pair).
+ * <p>Consistency: the cache is the truth for the pairs it holds; RocksDB for the others. {@link #checkpoint} writes
+ * every changed pair back, together with the rows it still holds back ({@link PendingRows}); {@link SegmentsOperator}
+ * calls it before each checkpoint barrier, so each checkpoint holds exactly the state the plain function would have
+ * written, plus the rows coalescing delayed, which a restored operator writes before anything else. They are not
+ * written to the database at the barrier: a burst of about half the active pairs' rows every checkpoint, which the
+ * sink had to commit before the barrier could pass, was the largest pause of the job in live traffic. A failure loses
+ * only the cache, and the replay from the checkpoint rebuilds it. The least recently used pair is written back
+ * (its waiting rows emitted) and dropped when more than {@code capacity} pairs are held, which bounds the heap
+ * (~0.5 KB per pair). The write-back itself is spread: in the last part of the checkpoint interval, pairs in live
+ * traffic are written back right after their heartbeat ({@link #processed}), so the barrier finds most of them clean.
  *
  * <p>Coalescing: a pair's resume point is emitted at most every {@code progressIntervalMs} and its open segment's
- * row at most every {@code segmentIntervalMs} (processing time); the first change after a quiet interval goes out at
+ * row at most every {@code segmentIntervalMs} (processing time; in live traffic measured on the heartbeats' schedule,
+ * see {@link #onSchedule}); the first change after a quiet interval goes out at
  * once, later ones wait until the interval has passed (one operator-wide timer, not a keyed timer per pair), and
  * only the latest waiting row of each kind is kept. Rows go out at once, whatever the interval, when a segment is
  * closed (another one starts), when a {@code stop} ends the session, when a late heartbeat rewrites or deletes rows
@@ -47,6 +53,12 @@ final class PairCache {
 
         long now();
 
+        /** The newest event time of a heartbeat this subtask has processed. */
+        long newestEventTime();
+
+        /** Whether event time advances about as fast as the wall clock here (live traffic, not a backlog). */
+        boolean followsLiveTraffic();
+
         /** Calls {@link #onProcessingTime} at (or after) {@code time}. */
         void scheduleAt(long time);
 
@@ -56,6 +68,7 @@ final class PairCache {
     }
 
     private final SegmentsFunction function;
+    private final ValueState<PendingRows> pendingRows;
     private final Host host;
     private final long capacity;
     private final long segmentIntervalMs;
@@ -65,15 +78,28 @@ final class PairCache {
     /** When waiting rows become due; an entry may appear more than once (each check is cheap and idempotent). */
     private final PriorityQueue<Tick> ticks = new PriorityQueue<>((a, b) -> Long.compare(a.due, b.due));
     private long timerAt = Long.MAX_VALUE;
+    private final long checkpointIntervalMs;
+    private final long writeAheadMs;
+    /** From when pairs are written back ahead of the next barrier (processing time). */
+    private long writeAheadFrom = Long.MAX_VALUE;
 
     private final Counter misses;
     private final Counter evictions;
     private final Counter writeBacks;
+    private final Counter writtenAhead;
     private final Counter rowsCoalesced;
 
-    PairCache(SegmentsFunction function, Host host, long capacity, MetricGroup metrics) {
+    /**
+     * @param checkpointIntervalMs how often barriers come (0: unknown, no write-ahead)
+     * @param writeAheadMs         how long before an expected barrier pairs are written back ahead (0: never)
+     */
+    PairCache(SegmentsFunction function, ValueState<PendingRows> pendingRows, Host host, long capacity, long checkpointIntervalMs,
+              long writeAheadMs, MetricGroup metrics) {
         if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1");
+        this.checkpointIntervalMs = checkpointIntervalMs;
+        this.writeAheadMs = checkpointIntervalMs > 0 ? writeAheadMs : 0;
         this.function = function;
+        this.pendingRows = pendingRows;
         this.host = host;
         this.capacity = capacity;
         this.segmentIntervalMs = function.segmentMinIntervalMs;
@@ -81,6 +107,7 @@ final class PairCache {
         misses = metrics.counter("stateCacheMisses");
         evictions = metrics.counter("stateCacheEvictions");
         writeBacks = metrics.counter("stateWriteBacks");
+        writtenAhead = metrics.counter("stateWriteBacksAhead");
         rowsCoalesced = metrics.counter("rowsCoalesced");
         metrics.gauge("stateCachePairs", entries::size);
     }
@@ -100,8 +127,18 @@ final class PairCache {
 
         private WatchSegment pendingSegment;
         private VideoProgress pendingProgress;
-        private long segmentEmittedAt = Long.MIN_VALUE;
-        private long progressEmittedAt = Long.MIN_VALUE;
+        /** The waiting rows changed since the last write-back. */
+        private boolean pendingChanged;
+        /** RocksDB holds waiting rows of this pair ({@link PendingRows}). */
+        private boolean pendingStored;
+        /** When a heartbeat of the pair was last processed (processing time). */
+        private long lastProcessed = Long.MIN_VALUE / 2;
+        /** When the last written row was due, on the heartbeats' schedule (see {@link #onSchedule}). */
+        private long segmentWrittenAt = Long.MIN_VALUE;
+        private long progressWrittenAt = Long.MIN_VALUE;
+        /** When the waiting row goes out (processing time). */
+        private long segmentDueAt;
+        private long progressDueAt;
 
         private Entry(String key, String userId, String videoId) {
             this.key = key;
@@ -111,6 +148,16 @@ final class PairCache {
 
         PairState state() {
             return st;
+        }
+
+        private void setPendingSegment(WatchSegment row) {
+            pendingSegment = row;
+            pendingChanged = true;
+        }
+
+        private void setPendingProgress(VideoProgress row) {
+            pendingProgress = row;
+            pendingChanged = true;
         }
 
         void update(PairState s) {
@@ -170,9 +217,10 @@ final class PairCache {
         return entries.get(key);
     }
 
-    /** Forgets a pair whose state was cleared (its pending rows must have been emitted). */
+    /** Forgets a pair whose state was cleared (its pending rows must have been emitted). Only while it is the current key. */
     void remove(Entry e) {
         entries.remove(e.key);
+        if (e.pendingStored) pendingRows.clear();
     }
 
     int size() {
@@ -190,13 +238,32 @@ final class PairCache {
 
     /** Writes a changed pair back to RocksDB (switching the operator's current key to it and back). */
     private void writeBack(Entry e) throws Exception {
-        if (!e.dirty && e.appended == null && e.replaced == null) return;
+        writeBack(e, true);
+    }
+
+    /** @param withPendingRows also store (or clear) the rows the pair holds back: at a barrier and on eviction */
+    private void writeBack(Entry e, boolean withPendingRows) throws Exception {
+        boolean hasPending = e.pendingSegment != null || e.pendingProgress != null;
+        boolean storePending = withPendingRows && e.pendingChanged && (hasPending || e.pendingStored);
+        if (withPendingRows) e.pendingChanged = false;
+        if (!e.dirty && e.appended == null && e.replaced == null && !storePending) return;
         String current = host.currentKey();
         host.setCurrentKey(e.key);
         try {
             if (e.dirty && e.st != null) function.state.update(e.st);
             if (e.replaced != null) function.buffer.update(e.replaced);
             else if (e.appended != null) function.buffer.addAll(e.appended);
+            if (storePending) {
+                if (hasPending) {
+                    PendingRows rows = new PendingRows();
+                    rows.segment = e.pendingSegment;
+                    rows.progress = e.pendingProgress;
+                    pendingRows.update(rows);
+                } else {
+                    pendingRows.clear();
+                }
+                e.pendingStored = hasPending;
+            }
         } finally {
             if (current != null) host.setCurrentKey(current);
         }
@@ -206,13 +273,44 @@ final class PairCache {
         writeBacks.inc();
     }
 
-    /** Emits every waiting row and writes every changed pair back: before a checkpoint barrier, and at the end. */
+    /** Emits every waiting row and writes every changed pair back: at the end of the input. */
     void flushAll() throws Exception {
         for (Entry e : entries.values()) {
             emitPending(e);
             writeBack(e);
         }
         ticks.clear();
+    }
+
+    /**
+     * After a heartbeat of {@code e} was processed. Shortly before the next checkpoint barrier is due, a pair whose
+     * heartbeats come at the players' pace (none for half the write-ahead window) is written back now, so that the
+     * barrier finds it clean: in live traffic nearly every pair sends one heartbeat in the window, and the pause at the
+     * barrier shrinks from writing back every active pair to writing back the few that changed since. Pairs that come
+     * faster (a backlog being caught up) are left to the barrier, where each is written once however often it changed.
+     */
+    void processed(Entry e) throws Exception {
+        long now = host.now();
+        long previous = e.lastProcessed;
+        e.lastProcessed = now;
+        if (now >= writeAheadFrom && now - previous >= writeAheadMs / 2) {
+            writeBack(e, false);
+            writtenAhead.inc();
+        }
+    }
+
+    /** At each barrier (and at the start): the next one is expected a checkpoint interval later. */
+    void barrierPassed(long now) {
+        writeAheadFrom = writeAheadMs > 0 ? now + checkpointIntervalMs - writeAheadMs : Long.MAX_VALUE;
+    }
+
+    /**
+     * Before a checkpoint barrier: writes every changed pair back, with the rows it still holds back, which stay
+     * waiting (they are in the checkpoint now; a restored job writes them first).
+     */
+    void checkpoint() throws Exception {
+        for (Entry e : entries.values()) writeBack(e);
+        barrierPassed(host.now());
     }
 
     // ------------------------------------------------------------------------------------------ coalescing rows
@@ -222,20 +320,21 @@ final class PairCache {
         // A waiting row of another segment holds that segment's last value: it was closed (or is being rewritten by a
         // late heartbeat), so it goes out now, before anything of this one.
         if (e.pendingSegment != null && e.pendingSegment.segmentStart != row.segmentStart) emitSegment(e, now);
-        if (immediate || segmentIntervalMs <= 0 || e.segmentEmittedAt == Long.MIN_VALUE || now - e.segmentEmittedAt >= segmentIntervalMs) {
-            if (e.pendingSegment != null) rowsCoalesced.inc();
-            e.pendingSegment = row;
+        boolean waiting = e.pendingSegment != null;
+        if (waiting) rowsCoalesced.inc();
+        e.setPendingSegment(row);
+        long onSchedule = onSchedule(now, row.segmentEnd, segmentIntervalMs);
+        if (immediate || segmentIntervalMs <= 0 || e.segmentWrittenAt == Long.MIN_VALUE || onSchedule - e.segmentWrittenAt >= segmentIntervalMs) {
             emitSegment(e, now);
-        } else {
-            if (e.pendingSegment != null) rowsCoalesced.inc();
-            else schedule(e, e.segmentEmittedAt + segmentIntervalMs);
-            e.pendingSegment = row;
+        } else if (!waiting) {
+            e.segmentDueAt = now + Math.min(segmentIntervalMs, e.segmentWrittenAt + segmentIntervalMs - onSchedule);
+            schedule(e, e.segmentDueAt);
         }
     }
 
     void segmentDeleted(Entry e, WatchSegment keyRow) {
         if (e.pendingSegment != null && e.pendingSegment.segmentStart == keyRow.segmentStart) {
-            e.pendingSegment = null; // superseded: must not be written after the delete
+            e.setPendingSegment(null); // superseded: must not be written after the delete
             rowsCoalesced.inc();
         }
         host.emitSegment(Change.delete(keyRow));
@@ -243,15 +342,30 @@ final class PairCache {
 
     void progressChanged(Entry e, VideoProgress row, boolean immediate) {
         long now = host.now();
-        if (immediate || progressIntervalMs <= 0 || e.progressEmittedAt == Long.MIN_VALUE || now - e.progressEmittedAt >= progressIntervalMs) {
-            if (e.pendingProgress != null) rowsCoalesced.inc();
-            e.pendingProgress = row;
+        boolean waiting = e.pendingProgress != null;
+        if (waiting) rowsCoalesced.inc();
+        e.setPendingProgress(row);
+        long onSchedule = onSchedule(now, row.eventTime, progressIntervalMs);
+        if (immediate || progressIntervalMs <= 0 || e.progressWrittenAt == Long.MIN_VALUE || onSchedule - e.progressWrittenAt >= progressIntervalMs) {
             emitProgress(e, now);
-        } else {
-            if (e.pendingProgress != null) rowsCoalesced.inc();
-            else schedule(e, e.progressEmittedAt + progressIntervalMs);
-            e.pendingProgress = row;
+        } else if (!waiting) {
+            e.progressDueAt = now + Math.min(progressIntervalMs, e.progressWrittenAt + progressIntervalMs - onSchedule);
+            schedule(e, e.progressDueAt);
         }
+    }
+
+    /**
+     * When a row of a heartbeat with this event time would have been produced had the heartbeat not been delayed:
+     * {@code now}, less how far the heartbeat is behind the newest event time this subtask has seen. The intervals
+     * are measured between these times, so a heartbeat delivered a few seconds late (and written at once, the interval
+     * having passed) does not hold back its pair's next, punctual heartbeat for the whole interval. Only in live
+     * traffic: while a backlog is caught up, partitions progress unevenly and every heartbeat would look delayed
+     * or early, so the intervals are plain processing time there. The delay counted is at most one interval, and a
+     * waiting row never waits longer than one interval, whatever these times say.
+     */
+    private long onSchedule(long now, long eventTime, long intervalMs) {
+        if (!host.followsLiveTraffic()) return now;
+        return now - Math.min(intervalMs, Math.max(0, host.newestEventTime() - eventTime));
     }
 
     /** Emits the pair's waiting rows now. */
@@ -263,14 +377,14 @@ final class PairCache {
 
     private void emitSegment(Entry e, long now) {
         host.emitSegment(Change.upsert(e.pendingSegment));
-        e.pendingSegment = null;
-        e.segmentEmittedAt = now;
+        e.segmentWrittenAt = onSchedule(now, e.pendingSegment.segmentEnd, segmentIntervalMs);
+        e.setPendingSegment(null);
     }
 
     private void emitProgress(Entry e, long now) {
         host.emitProgress(Change.upsert(e.pendingProgress));
-        e.pendingProgress = null;
-        e.progressEmittedAt = now;
+        e.progressWrittenAt = onSchedule(now, e.pendingProgress.eventTime, progressIntervalMs);
+        e.setPendingProgress(null);
     }
 
     private void schedule(Entry e, long due) {
@@ -288,8 +402,8 @@ final class PairCache {
         while ((t = ticks.peek()) != null && t.due <= now) {
             ticks.poll();
             Entry e = t.entry;
-            if (e.pendingSegment != null && now - e.segmentEmittedAt >= segmentIntervalMs) emitSegment(e, now);
-            if (e.pendingProgress != null && now - e.progressEmittedAt >= progressIntervalMs) emitProgress(e, now);
+            if (e.pendingSegment != null && now >= e.segmentDueAt) emitSegment(e, now);
+            if (e.pendingProgress != null && now >= e.progressDueAt) emitProgress(e, now);
         }
         if (t != null && t.due < timerAt) {
             timerAt = t.due;

@@ -136,8 +136,12 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
             else entry.replaceBuffer(updated);
         }
         scheduleMaintenance(st, ctx);
-        if (entry == null) state.update(st);
-        else entry.update(st);
+        if (entry == null) {
+            state.update(st);
+        } else {
+            entry.update(st);
+            cache.processed(entry);
+        }
     }
 
     @Override

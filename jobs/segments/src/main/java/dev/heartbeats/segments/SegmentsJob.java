@@ -95,7 +95,7 @@ public final class SegmentsJob implements JobLauncher.Job {
                 .keyBy(new PairKey())
                 .transform("Sessionize (user, video)", SEGMENT_CHANGES, new SegmentsOperator(
                         new SegmentsFunction(cfg.params, cfg.get(PROGRESS_MIN_INTERVAL).toMillis(), cfg.get(SEGMENT_MIN_INTERVAL).toMillis()),
-                        cfg.get(STATE_CACHE_PAIRS)))
+                        cfg.get(STATE_CACHE_PAIRS), cfg.checkpointIntervalMs))
                 .uid(SESSIONIZE_UID)
                 .name("Sessionize (user, video)");
         segments.sinkTo(segmentsSink).uid(SEGMENTS_SINK_UID).name("YSQL: watch_segments");
