@@ -33,7 +33,7 @@ import java.util.Locale;
  * microbenchmarks instead. See bench/README.md.
  */
 public final class Bench {
-    static final Option<Long> RECORDS = Option.longValue("records", 2_000_000, "records to pre-load into the input topic (e.g. 5000000)");
+    static final Option<Long> RECORDS = Option.longValue("records", 5_000_000, "records to pre-load into the input topic");
     static final Option<Integer> VIEWERS = Option.integer("viewers", 100_000, "concurrently active viewers in the pre-loaded data");
     static final Option<Integer> PARTITIONS = Option.integer("partitions", 4, "partitions of the input topics");
     static final Option<Long> SEED = Option.longValue("seed", 1, "generator seed");

@@ -26,6 +26,24 @@ final class Runs {
 
     private Runs() {}
 
+    private static Path checkpointRoot;
+
+    /** One temporary directory for the checkpoints of every run of this invocation, deleted when the JVM exits. */
+    private static synchronized Path checkpointRoot() throws java.io.IOException {
+        if (checkpointRoot == null) {
+            Path root = Files.createTempDirectory("heartbeat-sessions-bench-checkpoints-");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (var paths = Files.walk(root)) {
+                    paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                } catch (java.io.IOException ignored) {
+                    // best effort: it is in the temp directory
+                }
+            }, "bench-checkpoint-cleanup"));
+            checkpointRoot = root;
+        }
+        return checkpointRoot;
+    }
+
     static synchronized String unique(String prefix) {
         return prefix + "-" + System.currentTimeMillis() + "-" + (++counter);
     }
@@ -36,7 +54,7 @@ final class Runs {
      */
     static String[] args(JobLauncher.Job job, BenchEnv env, String inputTopic, String group, boolean bounded, int parallelism,
                          String checkpointInterval, List<String> extra) throws Exception {
-        Path ckpt = Files.createTempDirectory("bench-ckpt-");
+        Path ckpt = Files.createTempDirectory(checkpointRoot(), "run-");
         List<String> a = new ArrayList<>(List.of("--bootstrap-servers", env.bootstrap, "--jdbc-url", env.jdbc.url, "--jdbc-user", env.jdbc.user,
                 "--input-topic", inputTopic, "--dlq-topic", DLQ_TOPIC, "--late-topic", LATE_TOPIC, "--group-id", group,
                 "--starting-offsets", "earliest", "--parallelism", Integer.toString(parallelism),
