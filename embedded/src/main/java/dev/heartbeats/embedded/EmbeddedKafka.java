@@ -11,7 +11,10 @@ import java.util.concurrent.TimeUnit;
 import kafka.server.BrokerServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -148,6 +151,21 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new IllegalStateException("Interrupted while creating topic " + name, e);
         } catch (Exception e) {
             throw new IllegalStateException("Could not create topic " + name, e);
+        }
+    }
+
+    /** Sets one config of an existing topic (e.g. {@code retention.ms}), as {@code kafka-configs --alter} would. */
+    public void setTopicConfig(String topic, String key, String value) {
+        ensureOpen();
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        AlterConfigOp set = new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET);
+        try (Admin admin = admin()) {
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(set))).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while setting " + key + " of topic " + topic, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not set " + key + " of topic " + topic, e);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.heartbeats.k8s;
 
+import dev.heartbeats.common.config.JobConfig;
+import dev.heartbeats.common.pipeline.TableJobs;
 import dev.heartbeats.k8s.support.Kustomize;
 import dev.heartbeats.k8s.support.Manifests;
 import dev.heartbeats.k8s.support.Repo;
@@ -149,6 +151,30 @@ class StackConsistencyTest {
             }
         }
         assertThat(map(at(kafka, "spec.kafka.config")).get("auto.create.topics.enable")).isEqualTo(false);
+    }
+
+    /**
+     * The hourly totals of the Table API jobs expire by wall-clock TTL; a job resumed after a long stop replays
+     * heartbeats up to the input topic's retention old, so the TTL must outlast that (TableJobs; the job checks it
+     * again against the broker at start).
+     */
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void hourlyTotalsOutliveTheInputTopicsRetention(String overlay) throws Exception {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        int checked = 0;
+        for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
+            Object job = Class.forName(str(fd, "spec.job.entryClass")).getDeclaredConstructor().newInstance();
+            if (!(job instanceof TableJobs.HourlyTotalsJob totals)) continue;
+            JobConfig cfg = totals.parse(list(at(fd, "spec.job.args")).stream().map(Object::toString).toArray(String[]::new));
+            Map<String, Object> topic = m.ofKind("KafkaTopic").stream()
+                    .filter(t -> cfg.inputTopic.equals(str(t, "spec.topicName") != null ? str(t, "spec.topicName") : Manifests.name(t)))
+                    .findFirst().orElseThrow(() -> new AssertionError(Manifests.id(fd) + ": no KafkaTopic " + cfg.inputTopic));
+            long retentionMs = Long.parseLong(map(at(topic, "spec.config")).get("retention.ms").toString());
+            assertThat(TableJobs.stateTtlProblem(totals, cfg, retentionMs)).as(Manifests.id(fd)).isNull();
+            checked++;
+        }
+        assertThat(checked).as("Table API jobs in overlays/" + overlay).isEqualTo(2);
     }
 
     @ParameterizedTest(name = "overlays/{0}")

@@ -2,6 +2,7 @@ package dev.heartbeats.savepoints;
 
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.pipeline.TableJobs;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.testing.ContractReference;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -11,6 +12,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +81,7 @@ public final class RestoreCheck {
         args.addAll(env.stack.jobArgs());
         args.addAll(List.of("--group-id", group, "--dlq-topic", dlq, "--late-topic", late,
                 "--checkpoint-dir", env.workDir(group).resolve("checkpoints").toUri().toString()));
+        args.addAll(stateTtlAsIfRestoredAtOnce(job, m, args.toArray(new String[0])));
         String[] jobArgs = args.toArray(new String[0]);
         JobConfig cfg = job.parse(jobArgs);
 
@@ -123,6 +126,20 @@ public final class RestoreCheck {
 
         return new Result(m.label(), restore, Duration.ofMillis(System.currentTimeMillis() - started), m.input.records - m.input.firstPart,
                 JobTables.rowCounts(actual, m.job), lateRouted.size(), invalidRouted.size());
+    }
+
+    /**
+     * The SQL aggregates' state TTL ({@code --aggregate-state-ttl}, {@code table.exec.state.ttl}) counts wall-clock
+     * time from a group's last change, which for a golden is the day it was written. The gate restores a golden as if
+     * right after its savepoint: the job's own TTL plus the golden's age, so that the state expires no earlier than it
+     * would have in a restore at once. (In production no restore meets data older than the input topic's retention,
+     * which the TTL must cover: see {@code TableJobs.requireStateTtlCoversRetention}.)
+     */
+    static List<String> stateTtlAsIfRestoredAtOnce(JobLauncher.Job job, GoldenManifest m, String[] args) {
+        if (!(job instanceof TableJobs.HourlyTotalsJob)) return List.of();
+        Duration ttl = job.parse(args).get(TableJobs.AGGREGATE_STATE_TTL);
+        Duration age = Duration.between(Instant.parse(m.createdAt), Instant.now());
+        return List.of("--" + TableJobs.AGGREGATE_STATE_TTL.name, ttl.plus(age.isNegative() ? Duration.ZERO : age).toSeconds() + "s");
     }
 
     private static GateFailure failure(String golden, JobLauncher.Job job, Exception e, SavepointInventory inventory, JobGraph graph, List<String> structural) {

@@ -33,12 +33,20 @@ public final class JobLauncher {
             return JobConfig.parse(name(), args, options());
         }
 
+        /**
+         * Checks the settings against the services the job will use (e.g. the input topic's retention), before the
+         * job is started; a {@link ConfigException} names the setting. {@link #parse} touches nothing, so the tests
+         * that only build job graphs need no broker.
+         */
+        default void preflight(JobConfig cfg) {}
+
         default String help() {
             return Settings.help("Usage: " + name() + " job [settings]\n" + description(), JobConfig.options(options()));
         }
 
         /** Builds the job on {@code env} (configured here) and starts it without waiting. */
         default JobClient start(StreamExecutionEnvironment env, JobConfig cfg) throws Exception {
+            preflight(cfg);
             JobRuntime.configure(env, cfg);
             workflow().build(env, cfg);
             return env.executeAsync(cfg.jobName);
@@ -54,6 +62,7 @@ public final class JobLauncher {
         JobConfig cfg;
         try {
             cfg = job.parse(args);
+            job.preflight(cfg);
         } catch (ConfigException e) {
             System.err.println("error: " + e.getMessage() + " (run with --help for the settings)");
             throw e;

@@ -40,7 +40,7 @@ import java.util.Set;
  *   → Table API: GROUP BY ad_id, hour: SUM of each flag
  *   → upserts, and deletes of hours left without a view, of ad_impressions_hourly through {@link JdbcUpsertSink}</pre>
  */
-public final class AdImpressionsJob implements JobLauncher.Job {
+public final class AdImpressionsJob implements TableJobs.HourlyTotalsJob {
     public static final String NAME = "ad-impressions";
     // Operator uids: part of the savepoint format. Never rename them.
     public static final String AD_FILTER_UID = "ad-heartbeats";
@@ -79,11 +79,15 @@ public final class AdImpressionsJob implements JobLauncher.Job {
         return List.of(AGGREGATE_STATE_TTL, MINI_BATCH_LATENCY, MINI_BATCH_SIZE);
     }
 
+    /** How long after an hour starts its total can still change: a view that starts in it lasts until G after its last ad heartbeat, then L. */
     @Override
-    public JobConfig parse(String... args) {
-        JobConfig cfg = JobLauncher.Job.super.parse(args);
-        TableJobs.requireStateTtlAbove(cfg, 3_600_000L + cfg.params.sessionGapMs + cfg.params.allowedLatenessMs, "1h + session-gap + allowed-lateness");
-        return cfg;
+    public long changeWindowMs(JobConfig cfg) {
+        return 3_600_000L + cfg.params.sessionGapMs + cfg.params.allowedLatenessMs;
+    }
+
+    @Override
+    public String changeWindow() {
+        return "1h + session-gap + allowed-lateness";
     }
 
     @Override

@@ -41,7 +41,7 @@ class AdImpressionsJobTest {
 
     @Test
     void helpListsTheJobsOwnOptions() {
-        assertThat(new AdImpressionsJob().help()).contains("--aggregate-state-ttl", "[default: 25h]", "--mini-batch-latency", "--session-gap", "--tolerance");
+        assertThat(new AdImpressionsJob().help()).contains("--aggregate-state-ttl", "[default: 8d]", "--mini-batch-latency", "--session-gap", "--tolerance");
     }
 
     @Test

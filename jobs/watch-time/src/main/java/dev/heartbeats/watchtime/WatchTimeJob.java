@@ -41,7 +41,7 @@ import java.util.Set;
  *   → lookup join on the catalog table videos (JDBC, cached) for licensor_id
  *   → upserts (and deletes) of content_watch_hourly through {@link JdbcUpsertSink}</pre>
  */
-public final class WatchTimeJob implements JobLauncher.Job {
+public final class WatchTimeJob implements TableJobs.HourlyTotalsJob {
     public static final String NAME = "watch-time";
     // Operator uids: part of the savepoint format. Never rename them.
     public static final String PAIR_HOURS_UID = "watch-time-pair-hours";
@@ -85,11 +85,15 @@ public final class WatchTimeJob implements JobLauncher.Job {
         return List.of(AGGREGATE_STATE_TTL, CATALOG_CACHE_TTL, CATALOG_CACHE_ROWS, MINI_BATCH_LATENCY, MINI_BATCH_SIZE);
     }
 
+    /** How long after an hour starts its total can still change: the hour itself, then L of late heartbeats. */
     @Override
-    public JobConfig parse(String... args) {
-        JobConfig cfg = JobLauncher.Job.super.parse(args);
-        TableJobs.requireStateTtlAbove(cfg, 3_600_000L + cfg.params.allowedLatenessMs, "1h + allowed-lateness");
-        return cfg;
+    public long changeWindowMs(JobConfig cfg) {
+        return 3_600_000L + cfg.params.allowedLatenessMs;
+    }
+
+    @Override
+    public String changeWindow() {
+        return "1h + allowed-lateness";
     }
 
     @Override

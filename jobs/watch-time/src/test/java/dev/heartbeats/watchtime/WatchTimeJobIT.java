@@ -1,5 +1,6 @@
 package dev.heartbeats.watchtime;
 
+import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.EventType;
@@ -35,6 +36,7 @@ import static dev.heartbeats.common.contract.EventType.PLAY;
 import static dev.heartbeats.common.contract.EventType.SEEK;
 import static dev.heartbeats.common.contract.EventType.STOP;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The watch-time job end to end: real Kafka broker, real PostgreSQL, MiniCluster with RocksDB. */
 class WatchTimeJobIT {
@@ -206,6 +208,19 @@ class WatchTimeJobIT {
         } finally {
             restored.cancel().get(30, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void aStateTtlTheInputTopicsRetentionCouldOutliveFailsAtStartNamingTheSetting() throws Exception {
+        Scenario s = bed.scenario("watch-retention");
+        // a job resumed after a long stop replays heartbeats up to 10 days old: their hours' totals must still be there
+        bed.stack.kafka.setTopicConfig(s.inputTopic, "retention.ms", Long.toString(Duration.ofDays(10).toMillis()));
+        assertThatThrownBy(() -> s.start(new WatchTimeJob()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--aggregate-state-ttl (8 d)")
+                .hasMessageContaining("'" + s.inputTopic + "' (retention.ms 10 d) plus 1h + allowed-lateness, i.e. 14470 min");
+        JobClient job = s.start(new WatchTimeJob(), "--aggregate-state-ttl", "242h");
+        job.cancel().get(30, TimeUnit.SECONDS);
     }
 
     @SafeVarargs

@@ -52,7 +52,7 @@ class WatchTimeJobTest {
     @Test
     void helpListsTheJobsOwnOptionsWithDefaults() {
         String help = new WatchTimeJob().help();
-        assertThat(help).contains("--aggregate-state-ttl", "[default: 25h]", "--catalog-cache-ttl", "--catalog-cache-rows",
+        assertThat(help).contains("--aggregate-state-ttl", "[default: 8d]", "--catalog-cache-ttl", "--catalog-cache-rows",
                 "--mini-batch-latency", "--mini-batch-size", "--allowed-lateness", "--bounded");
     }
 
