@@ -1,6 +1,7 @@
 package dev.heartbeats.common.sessionize;
 
 import dev.heartbeats.common.contract.ContractParams;
+import dev.heartbeats.common.contract.EventType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +18,12 @@ import java.util.Map;
  * buffer and compares the segments before and after, which yields the deletes for superseded rows.
  */
 public final class PairTimeline {
+
+    /** The pair's buffered beats, sorted and distinct, read only when needed (they may have to come from RocksDB). */
+    @FunctionalInterface
+    public interface BufferSource {
+        List<Beat> read() throws Exception;
+    }
 
     /** What changed in the pair's results. */
     public interface Listener {
@@ -54,6 +61,22 @@ public final class PairTimeline {
     public static boolean isInOrder(PairState st, Beat b) {
         PairFold t = st.tail;
         return !t.started || b.time > t.lastTime || (b.time == t.lastTime && b.isAd() && !t.lastWasAd);
+    }
+
+    /**
+     * Whether {@code b}, though not in order, changes nothing, decided without the buffer: an {@code ad} marker at the
+     * time of the last beat, which is one already; or a content beat at the resume point's time that loses the
+     * contract's de-duplication to the beat kept there (a smaller position, or a {@code play} at the same position
+     * from a device that is not greater). The usual duplicate delivery of the latest heartbeat is one of these.
+     */
+    public static boolean changesNothing(PairState st, Beat b) {
+        PairFold t = st.tail;
+        if (!t.started) return false;
+        if (b.isAd()) return b.time == t.lastTime && t.lastWasAd;
+        if (!t.hasProgress || b.time != t.progTime) return false;
+        if (b.pos != t.progPos) return b.pos < t.progPos;
+        // The kept beat's event is not in the fold; play is first in the event order, so it can only win on the device.
+        return b.event == EventType.PLAY.ordinal() && Beat.compareDevices(b.device, t.progDevice) <= 0;
     }
 
     /** Whether {@code b} is behind what was already frozen (cannot happen when lateness is checked upstream). */
@@ -139,24 +162,49 @@ public final class PairTimeline {
     }
 
     /**
-     * Freezes what the watermark has put out of reach and forgets hours that can no longer change.
+     * Freezes what the watermark has put out of reach and forgets hours that can no longer change. When every buffered
+     * beat freezes (the usual end of a pair: its last session is L behind), frozen + buffer is the tail as it stands,
+     * so the buffer is not read at all.
+     *
+     * @return the beats that stay buffered, or {@code null} when the buffer is unchanged
+     */
+    public List<Beat> maintain(PairState st, BufferSource buffer, long watermark) throws Exception {
+        long limit = watermark == Long.MIN_VALUE ? Long.MIN_VALUE : watermark - params.allowedLatenessMs;
+        if (limit <= st.frontier) return null;
+        List<Beat> rest = null;
+        if (st.bufferFirst != Long.MAX_VALUE && st.tail.lastTime < limit) {
+            st.frozen = st.tail.copy();
+            rest = new ArrayList<>();
+        } else if (st.bufferFirst < limit) {
+            List<Beat> beats = buffer.read();
+            int n = 0;
+            while (n < beats.size() && beats.get(n).time < limit) {
+                st.frozen.apply(beats.get(n), params, trackHours, s -> {});
+                n++;
+            }
+            if (n > 0) rest = new ArrayList<>(beats.subList(n, beats.size()));
+            else st.bufferFirst = beats.isEmpty() ? Long.MAX_VALUE : beats.get(0).time;
+        }
+        st.frontier = limit;
+        st.frozen.dropHoursEndingBy(limit);
+        st.tail.dropHoursEndingBy(limit);
+        if (rest != null) st.bufferFirst = rest.isEmpty() ? Long.MAX_VALUE : rest.get(0).time;
+        return rest;
+    }
+
+    /**
+     * {@link #maintain(PairState, BufferSource, long)} on a buffer at hand.
      *
      * @param buffer sorted and distinct
      * @return the beats that stay buffered (the same list when nothing was frozen)
      */
     public List<Beat> maintain(PairState st, List<Beat> buffer, long watermark) {
-        long limit = watermark == Long.MIN_VALUE ? Long.MIN_VALUE : watermark - params.allowedLatenessMs;
-        if (limit <= st.frontier) return buffer;
-        int n = 0;
-        while (n < buffer.size() && buffer.get(n).time < limit) {
-            st.frozen.apply(buffer.get(n), params, trackHours, s -> {});
-            n++;
+        try {
+            List<Beat> rest = maintain(st, () -> buffer, watermark);
+            return rest == null ? buffer : rest;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // the supplier above cannot throw
         }
-        st.frontier = limit;
-        st.frozen.dropHoursEndingBy(limit);
-        st.tail.dropHoursEndingBy(limit);
-        st.bufferFirst = n == buffer.size() ? Long.MAX_VALUE : buffer.get(n).time;
-        return n == 0 ? buffer : new ArrayList<>(buffer.subList(n, buffer.size()));
     }
 
     /**

@@ -122,6 +122,10 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
             else entry.append(b);
             // A stop ends the session: its rows are final, so they go out now whatever the coalescing.
             if (entry != null && b.event == EventType.STOP.ordinal()) cache.emitPending(entry);
+        } else if (PairTimeline.changesNothing(st, b)) {
+            outOfOrder.inc();
+            duplicates.inc();
+            return;
         } else {
             outOfOrder.inc();
             // Rows a late heartbeat changes go out at once: a pending row of a superseded segment must never follow.
@@ -160,8 +164,7 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
         }
         if (timestamp != st.timerTime) return; // superseded by an earlier timer
         st.timerTime = Long.MIN_VALUE;
-        List<Beat> current = entry == null ? readBuffer() : entry.buffer();
-        List<Beat> rest = timeline.maintain(st, current, ctx.timerService().currentWatermark());
+        List<Beat> rest = timeline.maintain(st, entry == null ? this::readBuffer : entry::buffer, ctx.timerService().currentWatermark());
         if (timeline.isFinished(st)) {
             if (entry != null) {
                 cache.emitPending(entry);
@@ -174,8 +177,10 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
             pairsClosed.inc();
             return;
         }
-        if (entry == null) buffer.update(rest);
-        else if (rest != current) entry.replaceBuffer(rest); // maintain returns the same list when it froze nothing
+        if (rest != null) { // null: nothing was frozen
+            if (entry == null) buffer.update(rest);
+            else entry.replaceBuffer(rest);
+        }
         scheduleMaintenance(st, ctx);
         if (entry == null) state.update(st);
         else entry.update(st);
@@ -183,10 +188,7 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
 
     /** The buffered beats of the current pair as stored in the keyed list state, sorted and distinct. */
     List<Beat> readBuffer() throws Exception {
-        List<Beat> all = new ArrayList<>();
-        Iterable<Beat> stored = buffer.get();
-        if (stored != null) for (Beat b : stored) all.add(b);
-        return Beat.sortedDistinct(all);
+        return PairStates.read(buffer);
     }
 
     private void scheduleMaintenance(PairState st, Context ctx) {

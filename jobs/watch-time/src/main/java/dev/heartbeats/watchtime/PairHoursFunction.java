@@ -99,6 +99,10 @@ public class PairHoursFunction extends KeyedProcessFunction<String, Heartbeat, R
         if (PairTimeline.isInOrder(st, b)) {
             timeline.appendInOrder(st, b, emitter);
             buffer.add(b);
+        } else if (PairTimeline.changesNothing(st, b)) {
+            outOfOrder.inc();
+            duplicates.inc();
+            return;
         } else {
             outOfOrder.inc();
             List<Beat> updated = timeline.insert(st, readBuffer(), b, emitter);
@@ -118,22 +122,20 @@ public class PairHoursFunction extends KeyedProcessFunction<String, Heartbeat, R
         if (st == null || timestamp != st.timerTime) return; // cleared, or superseded by an earlier timer
         st.timerTime = Long.MIN_VALUE;
         // Maintenance never changes a result: it freezes beats and forgets hours that can no longer change.
-        List<Beat> rest = timeline.maintain(st, readBuffer(), ctx.timerService().currentWatermark());
+        List<Beat> rest = timeline.maintain(st, this::readBuffer, ctx.timerService().currentWatermark());
         if (timeline.isFinished(st)) {
             state.clear();
             buffer.clear();
             pairsClosed.inc();
             return;
         }
-        buffer.update(rest);
+        if (rest != null) buffer.update(rest); // null: nothing was frozen
         scheduleMaintenance(st, ctx.timerService());
         state.update(st);
     }
 
     private List<Beat> readBuffer() throws Exception {
-        List<Beat> all = new ArrayList<>();
-        for (Beat b : buffer.get()) all.add(b);
-        return Beat.sortedDistinct(all);
+        return PairStates.read(buffer);
     }
 
     private void scheduleMaintenance(PairState st, TimerService timers) {
