@@ -48,7 +48,7 @@ public final class Bench {
     static final Option<String> LIVE_JOB = Option.string("live-job", "segments", "job of the live runs (latency to video_progress and watch_segments)");
     static final Option<Duration> LIVE_DURATION = Option.duration("live-duration", "60s", "measured time of each live run");
     static final Option<Duration> LIVE_WARMUP = Option.duration("live-warmup", "20s", "time before each live run is measured");
-    static final Option<String> CHECKPOINT_INTERVAL = Option.string("checkpoint-interval", "10s", "checkpoint interval of the jobs (the jobs' default)");
+    static final Option<String> CHECKPOINT_INTERVAL = Option.string("checkpoint-interval", "30s", "checkpoint interval of the jobs (the jobs' default)");
     static final Option<String> JOB_ARGS = Option.string("job-args", null,
             "extra job settings, space-separated, e.g. \"--progress-min-interval 0s --sink-batch-size 5000\" (each job gets those it knows)").optional();
     static final Option<String> BOOTSTRAP = Option.string("bootstrap-servers", null, "use this Kafka instead of starting one (then --jdbc-url too)").optional();

@@ -13,8 +13,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The sizing rules of k8s/README.md ("Sizing"), checked on the rendered overlays. Inputs: the contract's peak of
  * 100,000 heartbeats/s, 2x headroom (a 10-minute outage at peak drains within 10 minutes), and per-slot throughput
- * of 40,000 heartbeats/s for the segments job (DataStream) and 60,000 for the Table API jobs: conservative
- * assumptions until bench/README.md has measured numbers; update PER_SLOT with the benchmark's.
+ * of 40,000 heartbeats/s for the segments job (DataStream) and 60,000 for the Table API jobs: conservative planning
+ * figures below what bench/README.md measured on a shared 2-core machine (README "Sizing"); update PER_SLOT with
+ * measurements on the target hardware.
  */
 class SizingTest {
     static final int PEAK = 100_000;

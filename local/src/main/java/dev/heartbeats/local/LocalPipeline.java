@@ -47,7 +47,7 @@ public final class LocalPipeline {
     static final Option<Integer> WEB_PORT = Option.integer("web-port", 8081, "port of the Flink web UI");
     static final Option<Integer> PARTITIONS = Option.integer("partitions", 4, "partitions of the heartbeats topic (embedded Kafka)");
     static final Option<Integer> PARALLELISM = Option.integer("parallelism", 1, "parallelism of each job");
-    static final Option<Duration> CHECKPOINT_INTERVAL = Option.duration("checkpoint-interval", "10s", "checkpoint interval of each job");
+    static final Option<Duration> CHECKPOINT_INTERVAL = Option.duration("checkpoint-interval", "30s", "checkpoint interval of each job");
     static final Option<Duration> STATUS_INTERVAL = Option.duration("status-interval", "5s", "how often to print the status line");
     static final Option<Duration> DURATION = Option.duration("duration", "0s", "stop after this long (0 = run until Ctrl-C)");
 
@@ -172,7 +172,7 @@ public final class LocalPipeline {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("[%02d:%02d] in: %,d sent (%,.0f/s)", elapsedMs / 60000, elapsedMs / 1000 % 60, sent, rate));
         try {
-            sb.append(" | lag:");
+            sb.append(" | lag at last checkpoint:"); // the source commits its offsets at checkpoints
             for (Map.Entry<String, JobClient> e : jobs.entrySet()) {
                 sb.append(' ').append(e.getKey()).append('=').append(String.format("%,d", stats.lag(groups.get(e.getKey()), LocalStack.INPUT_TOPIC)))
                         .append(" (").append(e.getValue().getJobStatus().get(5, TimeUnit.SECONDS)).append(')');

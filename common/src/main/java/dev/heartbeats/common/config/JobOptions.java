@@ -36,7 +36,9 @@ public final class JobOptions {
 
     // Flink runtime
     public static final Option<Integer> PARALLELISM = Option.integer("parallelism", 1, "job parallelism").optional();
-    public static final Option<java.time.Duration> CHECKPOINT_INTERVAL = Option.duration("checkpoint-interval", "10s", "checkpoint interval");
+    public static final Option<java.time.Duration> CHECKPOINT_INTERVAL = Option.duration("checkpoint-interval", "30s",
+            "checkpoint interval; each checkpoint pauses the keyed operators (state write-back, RocksDB flush), "
+                    + "so shorter intervals cost catch-up throughput (bench/README.md), longer ones mean more to replay after a failure");
     public static final Option<String> CHECKPOINT_DIR = Option.string("checkpoint-dir", null,
             "checkpoint directory URI, e.g. file:///tmp/ckpt or s3://bucket/ckpt (default: the cluster's)").optional();
     public static final Option<java.time.Duration> OUT_OF_ORDERNESS = Option.duration("out-of-orderness", "5s",

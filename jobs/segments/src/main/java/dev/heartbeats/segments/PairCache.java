@@ -21,7 +21,7 @@ import java.util.TreeMap;
  *
  * <p>Why: with RocksDB every heartbeat cost a read of the pair's state, an append to its buffer list and a write of
  * the state (three JNI calls, a memtable search each, and (de)serialization), the largest part of the job's CPU. A
- * pair sends a heartbeat every ~5 s, so between two checkpoints (10 s) its state changes a few times in live traffic
+ * pair sends a heartbeat every ~5 s, so between two checkpoints (30 s) its state changes a few times in live traffic
  * and dozens of times when catching up; here it is read from RocksDB once, kept as an object, and written back once
  * per checkpoint (one put and one list append of all new beats), on eviction, or never when the pair ends first.
  *
