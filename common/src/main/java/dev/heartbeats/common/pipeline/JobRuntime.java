@@ -24,11 +24,6 @@ public final class JobRuntime {
         // pair (a few MB), and a RocksDB timer costs a put, a delete and a seek, which profiling showed at ~5% of
         // the segments job's CPU. Heap timers are written to every checkpoint in full, which at this size is cheap.
         conf.setString("state.backend.rocksdb.timer-service.factory", "HEAP");
-        // Small memtables (RocksDB's default is 64 MB): they fill and are flushed by RocksDB's background threads as the
-        // state cache writes back, so the flush a checkpoint makes synchronously, in the task thread, is at most 8 MB
-        // per column family. With 64 MB it stalled the task ~1.5 s per checkpoint: p99 latency to the resume point at
-        // 30,000 heartbeats/s went from 2.0 s to 1.5 s (bench/README.md).
-        conf.setString("state.backend.rocksdb.writebuffer.size", "8mb");
         if (cfg.checkpointDir != null) conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, cfg.checkpointDir);
         conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         conf.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, 3);
