@@ -34,6 +34,16 @@ public class Beat {
         return h.isContent() ? new Beat(h.eventTime, h.positionMs, h.event, h.deviceId) : new Beat(h.eventTime, 0, EventType.AD, null);
     }
 
+    /**
+     * {@link #of(Heartbeat)}, sharing {@code knownDevice} (the pair's last device) when the heartbeat's device is
+     * equal: a pair's beats are held by the thousands in the state cache, and a device string each doubled their size.
+     */
+    public static Beat of(Heartbeat h, String knownDevice) {
+        Beat b = of(h);
+        if (b.device != null && b.device.equals(knownDevice)) b.device = knownDevice;
+        return b;
+    }
+
     public boolean isAd() {
         return event == EventType.AD.ordinal();
     }
@@ -71,12 +81,20 @@ public class Beat {
         return Boolean.compare(i < a.length(), j < b.length());
     }
 
-    /** Sorts in contract order and de-duplicates: one content beat (the winner) and one ad marker per time. */
+    /**
+     * Sorts in contract order and de-duplicates: one content beat (the winner) and one ad marker per time. Beats of
+     * the same device end up sharing one device string (they come from RocksDB with a string each).
+     */
     public static List<Beat> sortedDistinct(List<Beat> beats) {
         List<Beat> sorted = new ArrayList<>(beats);
         sorted.sort(Beat::compareOrder);
         List<Beat> out = new ArrayList<>(sorted.size());
+        String device = null;
         for (Beat b : sorted) {
+            if (b.device != null) {
+                if (b.device.equals(device)) b.device = device;
+                else device = b.device;
+            }
             Beat last = out.isEmpty() ? null : out.get(out.size() - 1);
             if (last != null && last.time == b.time && last.isAd() == b.isAd()) {
                 if (!b.isAd() && wins(b, last)) out.set(out.size() - 1, b);

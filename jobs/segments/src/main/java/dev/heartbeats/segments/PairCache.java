@@ -67,6 +67,12 @@ final class PairCache {
         void emitProgress(Change<VideoProgress> change);
     }
 
+    /**
+     * New beats a pair holds on the heap before they are appended to RocksDB ahead of the barrier: while a backlog is
+     * caught up a pair gets dozens per checkpoint interval, and 100,000 pairs' worth kept the old generation busy.
+     */
+    static final int MAX_APPENDED = 32;
+
     /** Waiting rows go out at the end of the slot of this many ms they become due in: at most this much later. */
     static final long TICK_MS = 20;
 
@@ -293,6 +299,8 @@ final class PairCache {
         if (now >= writeAheadFrom && now - previous >= writeAheadMs / 2) {
             writeBack(e, false);
             writtenAhead.inc();
+        } else if (e.appended != null && e.appended.size() >= MAX_APPENDED) {
+            writeBack(e, false); // a pair catching up: its new beats go to RocksDB in chunks, not all on the heap
         }
     }
 

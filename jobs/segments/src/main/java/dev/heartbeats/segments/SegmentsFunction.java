@@ -107,7 +107,7 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
         PairCache.Entry entry = cache == null ? null : cache.entry(ctx.getCurrentKey(), h.userId, h.videoId);
         PairState st = entry == null ? state.value() : entry.state();
         if (st == null) st = new PairState();
-        Beat b = Beat.of(h);
+        Beat b = Beat.of(h, st.tail.progDevice);
         if (PairTimeline.isBehindFrontier(st, b)) {
             DeadLetter d = new DeadLetter();
             d.value = HeartbeatJson.toBytes(h);
