@@ -7,6 +7,7 @@ import dev.heartbeats.common.sessionize.Beat;
 import dev.heartbeats.common.sessionize.PairFold;
 import dev.heartbeats.common.sessionize.PairState;
 import dev.heartbeats.common.sessionize.PairTimeline;
+import dev.heartbeats.common.sessionize.RecentBeats;
 import dev.heartbeats.common.sessionize.Segment;
 import dev.heartbeats.common.tables.ContentWatchHourly;
 import dev.heartbeats.common.tables.VideoProgress;
@@ -74,6 +75,7 @@ class PairTimelineVsReferenceTest {
         }
         assertThat(intermediateChecks).isPositive();
         assertThat(Sim.SHORTCUTS.get()).as("beats dropped by PairTimeline.changesNothing").isPositive();
+        assertThat(Sim.RECENT_INSERTS.get()).as("beats inserted among the recent ones").isPositive();
     }
 
     /** Reruns one seed: {@code mvn test -pl testing -Dtest=PairTimelineVsReferenceTest -Dpairtimeline.seed=123}. */
@@ -474,18 +476,58 @@ class PairTimelineVsReferenceTest {
     // ---------------------------------------------------------------------------------------------------------------
     // SegmentsFunction's use of PairTimeline, without Flink
 
+    /** The changes one insert reports, in order, to compare two ways of inserting and then apply them. */
+    static final class Recorder implements PairTimeline.Listener {
+        final List<String> changes = new ArrayList<>();
+        private final List<java.util.function.Consumer<PairTimeline.Listener>> calls = new ArrayList<>();
+
+        @Override
+        public void segmentUpserted(Segment s) {
+            Segment copy = new Segment(s.segmentStart, s.sessionStart, s.segmentEnd, s.startPosMs, s.endPosMs, s.heartbeats);
+            changes.add("upsert " + copy);
+            calls.add(l -> l.segmentUpserted(copy));
+        }
+
+        @Override
+        public void segmentDeleted(long segmentStart) {
+            changes.add("delete " + segmentStart);
+            calls.add(l -> l.segmentDeleted(segmentStart));
+        }
+
+        @Override
+        public void progressChanged(PairFold tail) {
+            PairFold copy = tail.copy();
+            changes.add("progress t=" + copy.progTime + " pos=" + copy.progPos + " device=" + copy.progDevice);
+            calls.add(l -> l.progressChanged(copy));
+        }
+
+        @Override
+        public void hourChanged(long hour, long previousWatched, long watched) {
+            changes.add("hour " + hour + " " + previousWatched + " -> " + watched);
+            calls.add(l -> l.hourChanged(hour, previousWatched, watched));
+        }
+
+        void replay(PairTimeline.Listener to) {
+            calls.forEach(c -> c.accept(to));
+        }
+    }
+
     static final class Sim implements PairTimeline.Listener {
         static final TypeSerializer<PairState> STATE_SERIALIZER = TypeInformation.of(PairState.class).createSerializer(new SerializerConfigImpl());
         /** How often {@link PairTimeline#changesNothing} dropped a beat, over every case run. */
         static final java.util.concurrent.atomic.AtomicLong SHORTCUTS = new java.util.concurrent.atomic.AtomicLong();
+        /** How often a beat was inserted among the recent ones ({@link RecentBeats}), over every case run. */
+        static final java.util.concurrent.atomic.AtomicLong RECENT_INSERTS = new java.util.concurrent.atomic.AtomicLong();
         static final TypeSerializer<Beat> BEAT_SERIALIZER = TypeInformation.of(Beat.class).createSerializer(new SerializerConfigImpl());
 
         final PairTimeline timeline;
         final ContractParams p;
         /** The pair's keyed state; null when cleared (or never set). */
         PairState st;
-        /** The ListState: appended in order, replaced after an insert or maintenance. */
+        /** The ListState: appended to (in order, or after an insert among the recent beats), replaced after another insert or maintenance. */
         List<Beat> buffer;
+        /** The cached operator's heap copy of the pair's last beats ({@code PairCache}); lost on restore. */
+        final RecentBeats recent = new RecentBeats();
         /** Registered event-time timers of the key (Flink de-duplicates them; they survive state.clear()). */
         final TreeSet<Long> timers = new TreeSet<>();
         long wm = Long.MIN_VALUE;
@@ -514,8 +556,25 @@ class PairTimelineVsReferenceTest {
                 return;
             }
             if (PairTimeline.isInOrder(st, b)) {
+                recent.beforeInOrder(timeline, st, b);
                 timeline.appendInOrder(st, b, this);
                 buffer.add(b);
+            } else if (recent.covers(b)) {
+                // The cached operator inserts it among the pair's last beats: same changes and state as the whole buffer.
+                RECENT_INSERTS.incrementAndGet();
+                PairState viaBuffer = STATE_SERIALIZER.copy(st);
+                Recorder expected = new Recorder();
+                List<Beat> updated = timeline.insert(viaBuffer, Beat.sortedDistinct(buffer), b, expected);
+                Recorder actual = new Recorder();
+                boolean changed = recent.insert(timeline, st, b, actual);
+                boolean sameState = sameState(st, viaBuffer);
+                if (changed != (updated != null) || !actual.changes.equals(expected.changes) || !sameState) {
+                    problems.add("[recent-insert] " + h + " among the last beats: changed " + changed + ", " + actual.changes
+                            + "; with the whole buffer: changed " + (updated != null) + ", " + expected.changes + (sameState ? "" : "; the pair states differ"));
+                }
+                actual.replay(this);
+                if (!changed) return; // a duplicate
+                buffer.add(b); // the stored list is read sorted and de-duplicated
             } else if (PairTimeline.changesNothing(st, b)) {
                 // The functions drop such a beat without reading the buffer; insert must agree that it changes nothing.
                 if (timeline.insert(STATE_SERIALIZER.copy(st), Beat.sortedDistinct(buffer), b, new PairTimeline.Listener() {
@@ -532,8 +591,17 @@ class PairTimelineVsReferenceTest {
                 List<Beat> updated = timeline.insert(st, Beat.sortedDistinct(buffer), b, this);
                 if (updated == null) return; // a duplicate
                 buffer = updated;
+                recent.reset();
             }
             schedule();
+        }
+
+        private static boolean sameState(PairState a, PairState b) {
+            try {
+                return java.util.Arrays.equals(InstantiationUtil.serializeToByteArray(STATE_SERIALIZER, a), InstantiationUtil.serializeToByteArray(STATE_SERIALIZER, b));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         private void schedule() {
@@ -563,6 +631,7 @@ class PairTimelineVsReferenceTest {
             if (st == null) return;
             if (timestamp != st.timerTime) return;
             st.timerTime = Long.MIN_VALUE;
+            recent.reset();
             List<Beat> rest = timeline.maintain(st, Beat.sortedDistinct(buffer), wm);
             if (timeline.isFinished(st)) {
                 st = null;
@@ -587,6 +656,7 @@ class PairTimelineVsReferenceTest {
 
         void maintainDirectly() {
             if (st == null) return;
+            recent.reset();
             buffer = timeline.maintain(st, Beat.sortedDistinct(buffer), wm);
             if (timeline.isFinished(st)) {
                 st = null;
@@ -595,6 +665,7 @@ class PairTimelineVsReferenceTest {
         }
 
         void restore() {
+            recent.reset();
             if (st == null) return;
             try {
                 st = InstantiationUtil.deserializeFromByteArray(STATE_SERIALIZER, InstantiationUtil.serializeToByteArray(STATE_SERIALIZER, st));

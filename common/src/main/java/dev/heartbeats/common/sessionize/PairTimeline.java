@@ -57,10 +57,18 @@ public final class PairTimeline {
         return params;
     }
 
+    boolean tracksHours() {
+        return trackHours;
+    }
+
     /** Whether {@code b} sorts strictly after everything in the pair so far (the common case). */
     public static boolean isInOrder(PairState st, Beat b) {
-        PairFold t = st.tail;
-        return !t.started || b.time > t.lastTime || (b.time == t.lastTime && b.isAd() && !t.lastWasAd);
+        return sortsAfter(st.tail, b);
+    }
+
+    /** Whether {@code b} sorts strictly after every beat folded into {@code f}. */
+    static boolean sortsAfter(PairFold f, Beat b) {
+        return !f.started || b.time > f.lastTime || (b.time == f.lastTime && b.isAd() && !f.lastWasAd);
     }
 
     /**
@@ -108,6 +116,22 @@ public final class PairTimeline {
      * @return the new buffer, or {@code null} when the beat changes nothing (a duplicate, or loses its tie)
      */
     public List<Beat> insert(PairState st, List<Beat> buffer, Beat b, Listener out) {
+        List<Beat> updated = insertAfter(st, st.frozen, buffer, b, out);
+        if (updated != null) st.bufferFirst = updated.get(0).time;
+        return updated;
+    }
+
+    /**
+     * {@link #insert} on the beats after a point of the pair's sequence: {@code base} is the fold of every beat before
+     * {@code beats}, and {@code b} sorts after all of those. A left fold's state at a point depends only on what came
+     * before it, so the result is the same as with the frozen fold and the whole buffer; only the segments the later
+     * beats touch can change. Sets the new tail, not {@link PairState#bufferFirst}.
+     *
+     * @param beats sorted and distinct: every beat of the pair after {@code base}
+     * @return {@code beats} with {@code b} in its place, or {@code null} when {@code b} changes nothing
+     */
+    List<Beat> insertAfter(PairState st, PairFold base, List<Beat> beats, Beat b, Listener out) {
+        List<Beat> buffer = beats;
         List<Beat> updated = new ArrayList<>(buffer.size() + 1);
         boolean placed = false;
         for (Beat c : buffer) {
@@ -128,9 +152,9 @@ public final class PairTimeline {
         if (!placed) updated.add(b);
 
         Map<Long, Segment> before = new LinkedHashMap<>();
-        PairFold oldTail = fold(st.frozen, buffer, before);
+        PairFold oldTail = fold(base, buffer, before);
         Map<Long, Segment> after = new LinkedHashMap<>();
-        PairFold newTail = fold(st.frozen, updated, after);
+        PairFold newTail = fold(base, updated, after);
 
         for (Long start : before.keySet()) {
             if (!after.containsKey(start)) out.segmentDeleted(start);
@@ -149,7 +173,6 @@ public final class PairTimeline {
             }
         }
         st.tail = newTail;
-        st.bufferFirst = updated.get(0).time;
         return updated;
     }
 

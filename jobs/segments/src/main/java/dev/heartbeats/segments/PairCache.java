@@ -3,6 +3,7 @@ package dev.heartbeats.segments;
 import dev.heartbeats.common.jdbc.Change;
 import dev.heartbeats.common.sessionize.Beat;
 import dev.heartbeats.common.sessionize.PairState;
+import dev.heartbeats.common.sessionize.RecentBeats;
 import dev.heartbeats.common.tables.VideoProgress;
 import dev.heartbeats.common.tables.WatchSegment;
 import org.apache.flink.api.common.state.ValueState;
@@ -31,9 +32,10 @@ import java.util.TreeMap;
  * written, plus the rows coalescing delayed, which a restored operator writes before anything else. They are not
  * written to the database at the barrier: a burst of about half the active pairs' rows every checkpoint, which the
  * sink had to commit before the barrier could pass, was the largest pause of the job in live traffic. A failure loses
- * only the cache, and the replay from the checkpoint rebuilds it. The least recently used pair is written back
- * (its waiting rows emitted) and dropped when more than {@code capacity} pairs are held, which bounds the heap
- * (~0.5 KB per pair). The write-back itself is spread: in the last part of the checkpoint interval, pairs in live
+ * only the cache, and the replay from the checkpoint rebuilds it. When more than {@code capacity} pairs are held, a
+ * pair not used lately is written back (its waiting rows emitted) and dropped, which bounds the heap (~0.5 KB per
+ * pair): the eldest by insertion that has had no heartbeat since it was last considered (a second chance, "CLOCK",
+ * rather than strict LRU, whose relinking of every pair on every heartbeat cost more cache misses than the lookup). The write-back itself is spread: in the last part of the checkpoint interval, pairs in live
  * traffic are written back right after their heartbeat ({@link #processed}), so the barrier finds most of them clean.
  *
  * <p>Coalescing: a pair's resume point is emitted at most every {@code progressIntervalMs} and its open segment's
@@ -82,8 +84,8 @@ final class PairCache {
     private final long capacity;
     private final long segmentIntervalMs;
     private final long progressIntervalMs;
-    /** In access order: the eldest is the least recently used. */
-    private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(1 << 16, 0.75f, true);
+    /** In insertion order (a pair given a second chance is inserted again). */
+    private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(1 << 16, 0.75f, false);
     /**
      * The pairs with waiting rows, by the {@link #TICK_MS} slot in which they become due (the key is the slot's end);
      * a pair may appear more than once (each check is cheap and idempotent). A heap of one tick per waiting row
@@ -137,6 +139,8 @@ final class PairCache {
         private List<Beat> appended;
         /** Non-null: the whole buffer, which replaces RocksDB's list at the next write-back (appends then go here). */
         private List<Beat> replaced;
+        /** The pair's last beats, for heartbeats a few seconds out of order. */
+        final RecentBeats recent = new RecentBeats();
 
         private WatchSegment pendingSegment;
         private VideoProgress pendingProgress;
@@ -144,6 +148,8 @@ final class PairCache {
         private boolean pendingChanged;
         /** RocksDB holds waiting rows of this pair ({@link PendingRows}). */
         private boolean pendingStored;
+        /** A heartbeat came since eviction last considered the pair. */
+        private boolean used;
         /** When a heartbeat of the pair was last processed (processing time). */
         private long lastProcessed = Long.MIN_VALUE / 2;
         /** When the last written row was due, on the heartbeats' schedule (see {@link #onSchedule}). */
@@ -187,10 +193,26 @@ final class PairCache {
             }
         }
 
+        /**
+         * A beat inserted among the {@link #recent} ones. RocksDB's list is always read sorted and de-duplicated, so it
+         * is appended like an in-order one; a whole buffer held here is kept sorted (b replaces a beat it won against).
+         */
+        void appendOutOfOrder(Beat b) {
+            if (replaced == null) {
+                append(b);
+                return;
+            }
+            int i = replaced.size();
+            while (i > 0 && Beat.compareOrder(replaced.get(i - 1), b) > 0) i--;
+            if (i > 0 && Beat.compareOrder(replaced.get(i - 1), b) == 0) replaced.set(i - 1, b);
+            else replaced.add(i, b);
+        }
+
         /** @param beats sorted and distinct; owned by the cache from now on */
         void replaceBuffer(List<Beat> beats) {
             replaced = beats;
             appended = null;
+            recent.reset();
         }
 
         /** The pair's buffered beats, sorted and distinct. Only while the pair is the current key. */
@@ -206,12 +228,15 @@ final class PairCache {
     /** The current pair's entry, loaded from RocksDB on a miss. Only while {@code key} is the current key. */
     Entry entry(String key, String userId, String videoId) throws Exception {
         Entry e = entries.get(key);
-        if (e != null) return e;
+        if (e != null) {
+            e.used = true;
+            return e;
+        }
         misses.inc();
+        if (entries.size() >= capacity) evictOne();
         e = new Entry(key, userId, videoId);
         e.st = function.state.value();
         entries.put(key, e);
-        if (entries.size() > capacity) evictEldest();
         return e;
     }
 
@@ -230,12 +255,42 @@ final class PairCache {
         return entries.size();
     }
 
-    private void evictEldest() throws Exception {
-        Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator();
-        Entry eldest = it.next().getValue();
-        emitPending(eldest);
-        writeBack(eldest);
-        it.remove();
+    /** The cache's counters, for the log at the end of the input. */
+    String stats() {
+        return String.format("%,d pairs cached, %,d misses, %,d evictions, %,d write-backs (%,d ahead of a barrier), %,d rows coalesced",
+                entries.size(), misses.getCount(), evictions.getCount(), writeBacks.getCount(), writtenAhead.getCount(), rowsCoalesced.getCount());
+    }
+
+    long evictions() {
+        return evictions.getCount();
+    }
+
+    long misses() {
+        return misses.getCount();
+    }
+
+    /**
+     * Writes back and drops the eldest pair that had no heartbeat since it was last considered; the ones that had go
+     * to the back, marked unused. If every pair had one, the eldest goes. Each pair passed over loses its mark, so
+     * this takes a few steps per eviction on average.
+     */
+    private void evictOne() throws Exception {
+        List<Entry> secondChance = new ArrayList<>();
+        Entry victim = null;
+        for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
+            Entry x = it.next();
+            it.remove();
+            if (!x.used) {
+                victim = x;
+                break;
+            }
+            x.used = false;
+            secondChance.add(x);
+        }
+        if (victim == null) victim = secondChance.remove(0);
+        for (Entry x : secondChance) entries.put(x.key, x);
+        emitPending(victim);
+        writeBack(victim);
         evictions.inc();
     }
 

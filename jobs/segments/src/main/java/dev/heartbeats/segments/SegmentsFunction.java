@@ -67,6 +67,8 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
     private transient PairCache cache;
     private transient Counter outOfOrder;
     private transient Counter duplicates;
+    /** Out-of-order heartbeats that needed the pair's whole buffer (a cached pair's among its last beats do not). */
+    private transient Counter bufferReads;
     private transient Counter pairsClosed;
     private transient Counter segmentsDeleted;
 
@@ -94,8 +96,15 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
         var group = getRuntimeContext().getMetricGroup();
         outOfOrder = group.counter("heartbeatsOutOfOrder");
         duplicates = group.counter("heartbeatsDuplicate");
+        bufferReads = group.counter("bufferReads");
         pairsClosed = group.counter("pairsClosed");
         segmentsDeleted = group.counter("segmentsSuperseded");
+    }
+
+    /** The function's counters, for the log at the end of the input. */
+    String stats() {
+        return String.format("%,d heartbeats out of order (%,d duplicates), %,d buffer reads for them, %,d pairs closed",
+                outOfOrder.getCount(), duplicates.getCount(), bufferReads.getCount(), pairsClosed.getCount());
     }
 
     void useCache(PairCache cache) {
@@ -117,6 +126,7 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
         }
         emitter.bind(ctx, out, st, entry, h.userId, h.videoId);
         if (PairTimeline.isInOrder(st, b)) {
+            if (entry != null) entry.recent.beforeInOrder(timeline, st, b);
             timeline.appendInOrder(st, b, emitter);
             if (entry == null) buffer.add(b);
             else entry.append(b);
@@ -130,14 +140,26 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
             outOfOrder.inc();
             // Rows a late heartbeat changes go out at once: a pending row of a superseded segment must never follow.
             emitter.immediate = true;
-            List<Beat> updated = timeline.insert(st, entry == null ? readBuffer() : entry.buffer(), b, emitter);
-            emitter.immediate = false;
-            if (updated == null) {
-                duplicates.inc();
-                return;
+            if (entry != null && entry.recent.covers(b)) {
+                // Among the pair's last beats (a few seconds late): no need for the whole buffer.
+                boolean changed = entry.recent.insert(timeline, st, b, emitter);
+                emitter.immediate = false;
+                if (!changed) {
+                    duplicates.inc();
+                    return;
+                }
+                entry.appendOutOfOrder(b);
+            } else {
+                bufferReads.inc();
+                List<Beat> updated = timeline.insert(st, entry == null ? readBuffer() : entry.buffer(), b, emitter);
+                emitter.immediate = false;
+                if (updated == null) {
+                    duplicates.inc();
+                    return;
+                }
+                if (entry == null) buffer.update(updated);
+                else entry.replaceBuffer(updated);
             }
-            if (entry == null) buffer.update(updated);
-            else entry.replaceBuffer(updated);
         }
         scheduleMaintenance(st, ctx);
         if (entry == null) {
@@ -164,6 +186,7 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
         }
         if (timestamp != st.timerTime) return; // superseded by an earlier timer
         st.timerTime = Long.MIN_VALUE;
+        if (entry != null) entry.recent.reset(); // maintenance may drop hours from the folds
         List<Beat> rest = timeline.maintain(st, entry == null ? this::readBuffer : entry::buffer, ctx.timerService().currentWatermark());
         if (timeline.isFinished(st)) {
             if (entry != null) {

@@ -70,6 +70,7 @@ public final class SegmentsJob implements JobLauncher.Job {
     static Configuration rocksDbSettings() {
         Configuration c = new Configuration();
         c.setString("state.backend.rocksdb.writebuffer.size", "8mb");
+        c.setString("state.backend.rocksdb.compression.per.level", "NO_COMPRESSION;NO_COMPRESSION;LZ4_COMPRESSION");
         return c;
     }
 

@@ -85,6 +85,11 @@ public class SegmentsOperator extends KeyedProcessOperator<String, Heartbeat, Ch
         if (pairs[0] > 0) LOG.info("Wrote the held-back rows of {} pairs from the restored checkpoint", pairs[0]);
     }
 
+    /** The state cache (null when switched off); for tests. */
+    PairCache cache() {
+        return cache;
+    }
+
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
@@ -99,7 +104,10 @@ public class SegmentsOperator extends KeyedProcessOperator<String, Heartbeat, Ch
 
     @Override
     public void finish() throws Exception {
-        if (cache != null) cache.flushAll();
+        if (cache != null) {
+            LOG.info("End of input: {}; state cache: {}", ((SegmentsFunction) userFunction).stats(), cache.stats());
+            cache.flushAll();
+        }
         super.finish();
     }
 

@@ -203,4 +203,74 @@ class SegmentsOperatorTest {
         h.prepareSnapshotPreBarrier(1);
         assertThat(h.numKeyedStateEntries()).isEqualTo(5); // plus u1's held-back segment row (5 s < its interval)
     }
+    /**
+     * Five pairs through a cache of two and one that holds them all, against no cache: pairs are evicted and loaded again on
+     * nearly every heartbeat, with beats a few seconds out of order (inserted among the recent ones while cached, with
+     * the whole buffer after a reload), duplicates and a beat minutes late. The tables must come out the same.
+     */
+    @Test
+    void aCacheSmallerThanTheActivePairsEvictsThemAndGivesTheSameTables() throws Exception {
+        List<Heartbeat> input = new ArrayList<>();
+        for (int round = 0; round < 60; round++) {
+            for (int u = 1; u <= 5; u++) input.add(hb("u" + u, "v1", T0 + round * 5 * S + u, round * 5_000L, PLAY));
+        }
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 10; i < input.size() - 10; i += 3) {
+            int j = i + 5 * (1 + random.nextInt(2)); // the same pair's beat 5 or 10 s later arrives first
+            Heartbeat early = input.get(j);
+            input.set(j, input.get(i));
+            input.set(i, early);
+        }
+        input.add(150, input.get(140)); // a duplicate
+        input.add(270, input.get(20)); // minutes late
+
+        var all = harness(1_000, true);
+        var two = harness(2, true);
+        var none = harness(0, true); // the plain function on RocksDB, the reference
+        for (var h : List.of(all, two, none)) {
+            h.setProcessingTime(0);
+            h.open();
+            for (Heartbeat hb : input) send(h, hb);
+            h.processWatermark(Long.MAX_VALUE);
+        }
+        PairCache small = ((SegmentsOperator) two.getOperator()).cache();
+        assertThat(small.evictions()).isGreaterThan(100);
+        assertThat(tables(all)).isEqualTo(tables(none)).isNotEmpty();
+        assertThat(tables(two)).isEqualTo(tables(none));
+    }
+
+    @Test
+    void evictionGivesAPairUsedSinceASecondChance() throws Exception {
+        var h = harness(2, false);
+        h.setProcessingTime(0);
+        h.open();
+        send(h, hb("a", "v1", T0, 0, PLAY));
+        send(h, hb("b", "v1", T0, 0, PLAY));
+        send(h, hb("a", "v1", T0 + 5 * S, 5_000, PLAY));
+        send(h, hb("c", "v1", T0, 0, PLAY)); // evicts b: a had a heartbeat since it was cached
+        PairCache cache = ((SegmentsOperator) h.getOperator()).cache();
+        assertThat(cache.misses()).isEqualTo(3);
+        send(h, hb("a", "v1", T0 + 10 * S, 10_000, PLAY));
+        assertThat(cache.misses()).as("a is still cached").isEqualTo(3);
+        send(h, hb("b", "v1", T0 + 5 * S, 5_000, PLAY));
+        assertThat(cache.misses()).as("b was evicted").isEqualTo(4);
+        assertThat(cache.evictions()).isEqualTo(2);
+    }
+
+    /** The rows as the tables hold them after the sinks applied every change (resume points guarded, as in the sink). */
+    private static java.util.Map<String, String> tables(KeyedOneInputStreamOperatorTestHarness<String, Heartbeat, Change<WatchSegment>> h) {
+        java.util.Map<String, String> rows = new java.util.TreeMap<>();
+        for (Change<WatchSegment> c : h.extractOutputValues()) {
+            String key = "watch_segments " + c.row.userId + "/" + c.row.videoId + "/" + c.row.segmentStart;
+            if (c.delete) rows.remove(key);
+            else rows.put(key, c.row.toString());
+        }
+        java.util.Map<String, VideoProgress> latest = new java.util.HashMap<>();
+        for (VideoProgress p : progress(h)) {
+            latest.merge(p.userId + "/" + p.videoId, p, (a, b) ->
+                    b.eventTime > a.eventTime || (b.eventTime == a.eventTime && b.positionMs > a.positionMs) ? b : a);
+        }
+        latest.forEach((k, p) -> rows.put("video_progress " + k, p.positionMs + " at " + p.eventTime + " on " + p.deviceId));
+        return rows;
+    }
 }
