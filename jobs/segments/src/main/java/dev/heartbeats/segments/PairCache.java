@@ -33,10 +33,12 @@ import java.util.TreeMap;
  * written to the database at the barrier: a burst of about half the active pairs' rows every checkpoint, which the
  * sink had to commit before the barrier could pass, was the largest pause of the job in live traffic. A failure loses
  * only the cache, and the replay from the checkpoint rebuilds it. When more than {@code capacity} pairs are held, a
- * pair not used lately is written back (its waiting rows emitted) and dropped, which bounds the heap (~0.5 KB per
- * pair): the eldest by insertion that has had no heartbeat since it was last considered (a second chance, "CLOCK",
- * rather than strict LRU, whose relinking of every pair on every heartbeat cost more cache misses than the lookup). The write-back itself is spread: in the last part of the checkpoint interval, pairs in live
- * traffic are written back right after their heartbeat ({@link #processed}), so the barrier finds most of them clean.
+ * pair not used lately is written back (its waiting rows emitted) and dropped, which bounds the heap (~1 KB per pair
+ * with its {@link RecentBeats}): the eldest by insertion that has had no heartbeat since it was last considered (a
+ * second chance, "CLOCK"), rather than strict LRU, which relinked the pair in a list on every heartbeat and so touched
+ * two more objects spread over the heap. The write-back itself is spread: in the last part of the checkpoint
+ * interval, pairs in live traffic are written back right after their heartbeat ({@link #processed}), so the barrier
+ * finds most of them clean.
  *
  * <p>Coalescing: a pair's resume point is emitted at most every {@code progressIntervalMs} and its open segment's
  * row at most every {@code segmentIntervalMs} (processing time; in live traffic measured on the heartbeats' schedule,

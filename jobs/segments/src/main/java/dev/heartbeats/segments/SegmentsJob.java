@@ -54,7 +54,7 @@ public final class SegmentsJob implements JobLauncher.Job {
     public static final Option<Duration> SEGMENT_MIN_INTERVAL = Option.duration("segment-min-interval", "10s",
             "minimum time between two writes of a pair's open segment row; a closed, stopped or superseded segment is written at once (0s: every change)");
     public static final Option<Long> STATE_CACHE_PAIRS = Option.longValue("state-cache-pairs", 200_000,
-            "pairs per subtask whose state is kept in memory between checkpoints in front of RocksDB (~0.5 KB each; 0: every heartbeat reads and writes RocksDB,"
+            "pairs per subtask whose state is kept in memory between checkpoints in front of RocksDB (~1 KB each; 0: every heartbeat reads and writes RocksDB,"
                     + " and only video_progress is coalesced)");
 
     public static final TypeInformation<Change<WatchSegment>> SEGMENT_CHANGES = TypeInformation.of(new TypeHint<>() {});
@@ -66,6 +66,10 @@ public final class SegmentsJob implements JobLauncher.Job {
      * background threads as the write-backs come, so the checkpoint flushes at most 8 MB per column family: with 64 MB
      * the resume-point p99 at 30,000 heartbeats/s was 2.0 s, with 8 MB 1.5-1.75 s (bench/README.md). Not for the
      * Table API jobs: they read RocksDB on every heartbeat, and more, smaller files cost them ~30% more CPU.
+     *
+     * <p>No compression in L0 and L1, LZ4 below: most of this job's data (a pair's buffered beats) is rewritten or
+     * deleted within ~15 minutes, so it is flushed and compacted in the top levels again and again, and Snappy took
+     * ~60% of RocksDB's background CPU in a long catch-up. Costs up to twice the disk and checkpoint size for that data.
      */
     static Configuration rocksDbSettings() {
         Configuration c = new Configuration();
