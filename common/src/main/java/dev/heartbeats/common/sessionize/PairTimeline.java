@@ -123,15 +123,14 @@ public final class PairTimeline {
 
     /**
      * {@link #insert} on the beats after a point of the pair's sequence: {@code base} is the fold of every beat before
-     * {@code beats}, and {@code b} sorts after all of those. A left fold's state at a point depends only on what came
+     * {@code buffer}, and {@code b} sorts after all of those. A left fold's state at a point depends only on what came
      * before it, so the result is the same as with the frozen fold and the whole buffer; only the segments the later
      * beats touch can change. Sets the new tail, not {@link PairState#bufferFirst}.
      *
-     * @param beats sorted and distinct: every beat of the pair after {@code base}
-     * @return {@code beats} with {@code b} in its place, or {@code null} when {@code b} changes nothing
+     * @param buffer sorted and distinct: every beat of the pair after {@code base}
+     * @return {@code buffer} with {@code b} in its place, or {@code null} when {@code b} changes nothing
      */
-    List<Beat> insertAfter(PairState st, PairFold base, List<Beat> beats, Beat b, Listener out) {
-        List<Beat> buffer = beats;
+    List<Beat> insertAfter(PairState st, PairFold base, List<Beat> buffer, Beat b, Listener out) {
         List<Beat> updated = new ArrayList<>(buffer.size() + 1);
         boolean placed = false;
         for (Beat c : buffer) {
