@@ -60,6 +60,6 @@ public final class RecentBeats {
     private void compact(PairTimeline timeline) {
         int n = beats.size() - KEEP;
         for (int i = 0; i < n; i++) base.apply(beats.get(i), timeline.params(), timeline.tracksHours(), s -> {});
-        beats = new ArrayList<>(beats.subList(n, beats.size()));
+        beats.subList(0, n).clear();
     }
 }

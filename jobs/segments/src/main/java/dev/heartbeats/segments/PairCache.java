@@ -197,17 +197,11 @@ final class PairCache {
 
         /**
          * A beat inserted among the {@link #recent} ones. RocksDB's list is always read sorted and de-duplicated, so it
-         * is appended like an in-order one; a whole buffer held here is kept sorted (b replaces a beat it won against).
+         * is appended like an in-order one; a whole buffer held here is kept sorted and distinct (b won its tie, if any).
          */
         void appendOutOfOrder(Beat b) {
-            if (replaced == null) {
-                append(b);
-                return;
-            }
-            int i = replaced.size();
-            while (i > 0 && Beat.compareOrder(replaced.get(i - 1), b) > 0) i--;
-            if (i > 0 && Beat.compareOrder(replaced.get(i - 1), b) == 0) replaced.set(i - 1, b);
-            else replaced.add(i, b);
+            append(b);
+            if (replaced != null) replaced = Beat.sortedDistinct(replaced);
         }
 
         /** @param beats sorted and distinct; owned by the cache from now on */

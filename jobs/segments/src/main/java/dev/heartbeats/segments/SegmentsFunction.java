@@ -140,25 +140,24 @@ public class SegmentsFunction extends KeyedProcessFunction<String, Heartbeat, Ch
             outOfOrder.inc();
             // Rows a late heartbeat changes go out at once: a pending row of a superseded segment must never follow.
             emitter.immediate = true;
+            boolean changed;
             if (entry != null && entry.recent.covers(b)) {
                 // Among the pair's last beats (a few seconds late): no need for the whole buffer.
-                boolean changed = entry.recent.insert(timeline, st, b, emitter);
-                emitter.immediate = false;
-                if (!changed) {
-                    duplicates.inc();
-                    return;
-                }
-                entry.appendOutOfOrder(b);
+                changed = entry.recent.insert(timeline, st, b, emitter);
+                if (changed) entry.appendOutOfOrder(b);
             } else {
                 bufferReads.inc();
                 List<Beat> updated = timeline.insert(st, entry == null ? readBuffer() : entry.buffer(), b, emitter);
-                emitter.immediate = false;
-                if (updated == null) {
-                    duplicates.inc();
-                    return;
+                changed = updated != null;
+                if (changed) {
+                    if (entry == null) buffer.update(updated);
+                    else entry.replaceBuffer(updated);
                 }
-                if (entry == null) buffer.update(updated);
-                else entry.replaceBuffer(updated);
+            }
+            emitter.immediate = false;
+            if (!changed) {
+                duplicates.inc();
+                return;
             }
         }
         scheduleMaintenance(st, ctx);

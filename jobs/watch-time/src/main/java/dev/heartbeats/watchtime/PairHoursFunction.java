@@ -87,7 +87,7 @@ public class PairHoursFunction extends KeyedProcessFunction<String, Heartbeat, R
     public void processElement(Heartbeat h, Context ctx, Collector<Row> out) throws Exception {
         PairState st = state.value();
         if (st == null) st = new PairState();
-        Beat b = Beat.of(h, st.tail.progDevice);
+        Beat b = Beat.of(h);
         if (PairTimeline.isBehindFrontier(st, b)) {
             DeadLetter d = new DeadLetter();
             d.value = HeartbeatJson.toBytes(h);
