@@ -3,7 +3,6 @@ package dev.heartbeats.reliability;
 import dev.heartbeats.adimpressions.AdImpressionsJob;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.pipeline.JobLauncher;
-import dev.heartbeats.common.pipeline.JobRuntime;
 import dev.heartbeats.segments.SegmentsJob;
 import dev.heartbeats.testing.Scenario;
 import dev.heartbeats.watchtime.WatchTimeJob;
@@ -81,7 +80,7 @@ final class JobSet implements AutoCloseable {
             restore.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, false);
             env.configure(restore);
         }
-        JobRuntime.configure(env, cfg);
+        job.configure(env, cfg);
         wiring.build(job, env, cfg);
         return env.executeAsync(cfg.jobName);
     }

@@ -2,7 +2,6 @@ package dev.heartbeats.savepoints;
 
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.pipeline.JobLauncher;
-import dev.heartbeats.common.pipeline.JobRuntime;
 import org.apache.flink.client.program.PackagedProgram;
 import org.apache.flink.client.program.PackagedProgramUtils;
 import org.apache.flink.configuration.Configuration;
@@ -43,7 +42,7 @@ public final class JobGraphs {
     public static JobGraph fromCode(JobLauncher.Job job, String[] args, Consumer<StreamExecutionEnvironment> change) {
         JobConfig cfg = job.parse(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
-        JobRuntime.configure(env, cfg);
+        job.configure(env, cfg);
         try {
             job.workflow().build(env, cfg);
         } catch (Exception e) {
@@ -56,7 +55,7 @@ public final class JobGraphs {
     }
 
     /**
-     * The job graph of a job jar (the shaded {@code <job>-job-<version>-job.jar}), built by running its main class
+     * The job graph of a job jar (the shaded {@code heartbeat-jobs.jar}), built by running its main class
      * the way {@code flink run} does; the jar travels with the graph, and its classes are loaded child-first.
      */
     public static JobGraph fromJar(File jar, String entryClass, String[] args) throws Exception {

@@ -49,8 +49,8 @@ public final class UpgradeRehearsal {
     static final Option<String> A_JARS = Option.string("a-jars", null,
             "version A's job jars, like --b-jars; default: this build's classes").optional();
     static final Option<String> B_JARS = Option.string("b-jars", null,
-            "version B's job jars: a directory with <job>-job.jar (an image's /opt/flink/usrlib) or a built checkout of another version"
-                    + " (its jobs/<job>/target/<job>-job-<version>-job.jar); default: this build's classes").optional();
+            "version B's job jar: a directory with heartbeat-jobs.jar (an image's /opt/flink/usrlib) or a built checkout of another version"
+                    + " (its jobs/bundle/target/heartbeat-jobs-<version>.jar; releases up to 0.1.0: one <job>-job.jar per job); default: this build's classes").optional();
     static final Option<String> SAVEPOINT_DIR = Option.string("savepoint-dir", null, "where the upgrade savepoints go (default: a temporary directory)").optional();
 
     static final List<Option<?>> OPTIONS = List.of(JOBS, RATE, BEFORE, AFTER, SEED, CLEAN, PARTITIONS, PARALLELISM, A_JARS, B_JARS, SAVEPOINT_DIR);
@@ -212,16 +212,25 @@ public final class UpgradeRehearsal {
         return jarsDir == null ? JobGraphs.fromCode(job, args, null) : JobGraphs.fromJar(jar(jarsDir, job.name()), job.getClass().getName(), args);
     }
 
-    /** The job jar of {@code job} in {@code dir}, or in {@code dir/jobs/<job>/target} when {@code dir} is a built checkout. */
+    /**
+     * The jar with {@code job} in {@code dir}: the one job jar ({@code heartbeat-jobs.jar}, or a checkout's
+     * {@code jobs/bundle/target/heartbeat-jobs-<version>.jar}), or, for releases up to 0.1.0, the job's own jar.
+     */
     static File jar(String dir, String job) {
         List<File> found = new ArrayList<>();
-        for (File d : new File[] {new File(dir), new File(dir, "jobs/" + job + "/target")}) {
-            File[] c = d.listFiles((x, n) -> n.equals(job + "-job.jar") || (n.startsWith(job + "-job-") && n.endsWith("-job.jar")));
+        for (File d : new File[] {new File(dir), new File(dir, "jobs/bundle/target")}) {
+            File[] c = d.listFiles((x, n) -> n.equals("heartbeat-jobs.jar") || (n.startsWith("heartbeat-jobs-") && n.endsWith(".jar")));
             if (c != null) found.addAll(List.of(c));
         }
+        if (found.isEmpty()) {
+            for (File d : new File[] {new File(dir), new File(dir, "jobs/" + job + "/target")}) {
+                File[] c = d.listFiles((x, n) -> n.equals(job + "-job.jar") || (n.startsWith(job + "-job-") && n.endsWith("-job.jar")));
+                if (c != null) found.addAll(List.of(c));
+            }
+        }
         if (found.size() != 1) {
-            throw new ConfigException("expected one job jar of " + job + " in " + dir + " or " + dir + "/jobs/" + job + "/target ("
-                    + job + "-job.jar or " + job + "-job-<version>-job.jar), found " + found);
+            throw new ConfigException("expected one job jar with " + job + " in " + dir + " (heartbeat-jobs.jar, jobs/bundle/target/heartbeat-jobs-<version>.jar, "
+                    + "or up to 0.1.0 " + job + "-job.jar / jobs/" + job + "/target/" + job + "-job-<version>-job.jar), found " + found);
         }
         return found.get(0);
     }

@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -50,14 +51,22 @@ public final class DifferentialRun {
     }
 
     public static DifferentialRun send(Scenario s, GeneratorConfig config) throws Exception {
-        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        return send(s, config, Duration.ZERO);
+    }
+
+    /** Sends the stream spread evenly over about {@code spread} (live input for a running job); returns when all are acknowledged. */
+    public static DifferentialRun send(Scenario s, GeneratorConfig config, Duration spread) throws Exception {
         List<GeneratedRecord> records = new ArrayList<>();
+        HeartbeatGenerator g = new HeartbeatGenerator(config);
+        while (g.hasNext()) records.add(g.next());
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        long started = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> p = s.producer()) {
-            HeartbeatGenerator g = new HeartbeatGenerator(config);
-            while (g.hasNext()) {
-                GeneratedRecord r = g.next();
-                records.add(r);
+            for (int i = 0; i < records.size(); i++) {
+                GeneratedRecord r = records.get(i);
                 acks.add(p.send(new ProducerRecord<>(s.inputTopic, r.key(), r.value())));
+                long due = started + spread.toNanos() * (i + 1) / records.size();
+                if (i % 100 == 99 && due > System.nanoTime()) Thread.sleep((due - System.nanoTime()) / 1_000_000);
             }
             p.flush();
         }

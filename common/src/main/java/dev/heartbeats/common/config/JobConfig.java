@@ -24,7 +24,6 @@ public final class JobConfig implements Serializable {
     public final boolean bounded;
     public final JdbcConfig jdbc;
     public final Integer parallelism;
-    public final long checkpointIntervalMs;
     public final String checkpointDir;
     public final long outOfOrdernessMs;
     public final long idleTimeoutMs;
@@ -50,8 +49,7 @@ public final class JobConfig implements Serializable {
         this.jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), Settings.env(JDBC_PASSWORD_ENV, ""),
                 s.get(SINK_BATCH_SIZE), s.get(SINK_FLUSH_INTERVAL).toMillis(), s.get(SINK_MAX_RETRY_TIME).toMillis());
         this.parallelism = s.get(PARALLELISM);
-        this.checkpointIntervalMs = s.get(CHECKPOINT_INTERVAL).toMillis();
-        if (checkpointIntervalMs < 10) throw new ConfigException("--checkpoint-interval: must be at least 10ms");
+        if (s.get(CHECKPOINT_INTERVAL).toMillis() < 10) throw new ConfigException("--checkpoint-interval: must be at least 10ms");
         this.checkpointDir = s.get(CHECKPOINT_DIR);
         if (checkpointDir != null && !checkpointDir.contains("://")) {
             throw new ConfigException("--checkpoint-dir: '" + checkpointDir + "' must be a URI with a scheme, e.g. file:///tmp/ckpt or s3://bucket/path");

@@ -40,6 +40,16 @@ public final class JobLauncher {
          */
         default void preflight(JobConfig cfg) {}
 
+        /** Flink settings of this job only, applied like {@link JobRuntime#DEFAULTS}: where the configuration leaves them unset. */
+        default List<JobRuntime.Default> flinkDefaults() {
+            return List.of();
+        }
+
+        /** Sets up {@code env} for this job: {@link JobRuntime} with this job's {@link #flinkDefaults()}. */
+        default void configure(StreamExecutionEnvironment env, JobConfig cfg) {
+            JobRuntime.configure(env, cfg, flinkDefaults());
+        }
+
         default String help() {
             return Settings.help("Usage: " + name() + " job [settings]\n" + description(), JobConfig.options(options()));
         }
@@ -47,7 +57,7 @@ public final class JobLauncher {
         /** Builds the job on {@code env} (configured here) and starts it without waiting. */
         default JobClient start(StreamExecutionEnvironment env, JobConfig cfg) throws Exception {
             preflight(cfg);
-            JobRuntime.configure(env, cfg);
+            configure(env, cfg);
             workflow().build(env, cfg);
             return env.executeAsync(cfg.jobName);
         }
@@ -68,7 +78,7 @@ public final class JobLauncher {
             throw e;
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        JobRuntime.configure(env, cfg);
+        job.configure(env, cfg);
         job.workflow().build(env, cfg);
         env.execute(cfg.jobName);
     }

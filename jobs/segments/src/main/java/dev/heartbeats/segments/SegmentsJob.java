@@ -8,6 +8,7 @@ import dev.heartbeats.common.jdbc.JdbcUpsertSink;
 import dev.heartbeats.common.kafka.DeadLetter;
 import dev.heartbeats.common.pipeline.HeartbeatIngest;
 import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.pipeline.JobRuntime;
 import dev.heartbeats.common.pipeline.PairKey;
 import dev.heartbeats.common.tables.OutputTables;
 import dev.heartbeats.common.tables.VideoProgress;
@@ -15,7 +16,6 @@ import dev.heartbeats.common.tables.WatchSegment;
 import org.apache.flink.api.common.typeinfo.TypeHint;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
@@ -63,20 +63,17 @@ public final class SegmentsJob implements JobLauncher.Job {
     /**
      * Small RocksDB memtables (8 MB, RocksDB's default 64 MB): the state cache writes pairs back in bursts, and a
      * checkpoint flushes the memtables synchronously, in the task thread. Small ones fill and are flushed by RocksDB's
-     * background threads as the write-backs come, so the checkpoint flushes at most 8 MB per column family: with 64 MB
-     * the resume-point p99 at 30,000 heartbeats/s was 2.0 s, with 8 MB 1.5-1.75 s (bench/README.md). Not for the
-     * Table API jobs: they read RocksDB on every heartbeat, and more, smaller files cost them ~30% more CPU.
+     * background threads as the write-backs come, so the checkpoint flushes at most 8 MB per column family (a shorter
+     * resume-point p99 in live traffic, bench/README.md). Not for the Table API jobs: they read RocksDB on every
+     * heartbeat, and more, smaller files cost them more CPU.
      *
      * <p>No compression in L0 and L1, LZ4 below: most of this job's data (a pair's buffered beats) is rewritten or
-     * deleted within ~15 minutes, so it is flushed and compacted in the top levels again and again, and Snappy took
-     * ~60% of RocksDB's background CPU in a long catch-up. Costs up to twice the disk and checkpoint size for that data.
+     * deleted within minutes, so it is flushed and compacted in the top levels again and again, where Snappy took most
+     * of RocksDB's background CPU. Costs up to twice the disk and checkpoint size for that data.
      */
-    static Configuration rocksDbSettings() {
-        Configuration c = new Configuration();
-        c.setString("state.backend.rocksdb.writebuffer.size", "8mb");
-        c.setString("state.backend.rocksdb.compression.per.level", "NO_COMPRESSION;NO_COMPRESSION;LZ4_COMPRESSION");
-        return c;
-    }
+    static final List<JobRuntime.Default> ROCKSDB_DEFAULTS = List.of(
+            new JobRuntime.Default("state.backend.rocksdb.writebuffer.size", "8mb"),
+            new JobRuntime.Default("state.backend.rocksdb.compression.per.level", "NO_COMPRESSION;NO_COMPRESSION;LZ4_COMPRESSION"));
 
     public static void main(String[] args) throws Exception {
         JobLauncher.main(new SegmentsJob(), args);
@@ -98,9 +95,13 @@ public final class SegmentsJob implements JobLauncher.Job {
     }
 
     @Override
+    public List<JobRuntime.Default> flinkDefaults() {
+        return ROCKSDB_DEFAULTS;
+    }
+
+    @Override
     public JobLauncher.Workflow workflow() {
         return (env, cfg) -> {
-            env.configure(rocksDbSettings());
             DataStream<Heartbeat> heartbeats = HeartbeatIngest.validHeartbeats(env, cfg);
             wire(heartbeats, cfg,
                     new JdbcUpsertSink<>(cfg.jdbc, OutputTables.WATCH_SEGMENTS),
@@ -115,7 +116,7 @@ public final class SegmentsJob implements JobLauncher.Job {
                 .keyBy(new PairKey())
                 .transform("Sessionize (user, video)", SEGMENT_CHANGES, new SegmentsOperator(
                         new SegmentsFunction(cfg.params, cfg.get(PROGRESS_MIN_INTERVAL).toMillis(), cfg.get(SEGMENT_MIN_INTERVAL).toMillis()),
-                        cfg.get(STATE_CACHE_PAIRS), cfg.checkpointIntervalMs))
+                        cfg.get(STATE_CACHE_PAIRS), heartbeats.getExecutionEnvironment().getCheckpointConfig().getCheckpointInterval()))
                 .uid(SESSIONIZE_UID)
                 .name("Sessionize (user, video)");
         segments.sinkTo(segmentsSink).uid(SEGMENTS_SINK_UID).name("YSQL: watch_segments");

@@ -1,0 +1,179 @@
+package dev.heartbeats.cluster;
+
+import dev.heartbeats.common.contract.ContractParams;
+import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.common.tables.TableSnapshot;
+import dev.heartbeats.testing.ContractReference;
+import dev.heartbeats.testing.DifferentialRun;
+import dev.heartbeats.testing.Scenario;
+import dev.heartbeats.testing.TableAssert;
+import dev.heartbeats.testing.TestBed;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The image's job jar on a real Flink cluster: the application-mode JobManager and the TaskManagers are separate
+ * processes of the distribution assembled from Maven Central, configured from the local overlay's FlinkDeployments
+ * as the operator would configure them, against a real Kafka broker and PostgreSQL. Every scenario runs generated
+ * input with every adversity and ends with the tables of the contract's reference implementation.
+ */
+class RealClusterIT {
+    static final ContractParams PARAMS = ContractParams.DEFAULTS;
+    static final List<String> JOBS = List.of("segments", "watch-time", "ad-impressions");
+
+    static TestBed bed;
+    static Distribution dist;
+    static String manifests;
+    static Path work;
+    static final AtomicInteger clusters = new AtomicInteger();
+    static final List<ApplicationCluster> running = new ArrayList<>();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        bed = TestBed.shared();
+        CatalogLoader.loadDefaults(bed.jdbc());
+        dist = Distribution.at(Path.of(System.getProperty("cluster.dist")));
+        manifests = Distribution.render(Path.of(System.getProperty("repo.root")), "local");
+        work = Files.createDirectories(Path.of("target", "real-cluster").toAbsolutePath());
+    }
+
+    @AfterAll
+    static void tearDown() {
+        for (ApplicationCluster c : running) c.close();
+    }
+
+    static ApplicationCluster start(String job, Scenario s, String savepoint, String... extra) throws Exception {
+        FlinkDeployment d = FlinkDeployment.find(manifests, job);
+        List<String> args = new ArrayList<>(List.of("--input-topic", s.inputTopic, "--dlq-topic", s.dlqTopic, "--late-topic", s.lateTopic,
+                "--group-id", s.groupId + "-" + job));
+        args.addAll(List.of(extra));
+        ClusterPlan.Services services = new ClusterPlan.Services(bed.stack.kafka.bootstrapServers(), bed.jdbc().url, bed.jdbc().user, bed.jdbc().password);
+        Path home = work.resolve(job + "-" + clusters.incrementAndGet()).resolve("flink");
+        ClusterPlan plan = new ClusterPlan(d, dist.defaults(), home, work.resolve("object-storage"), services, savepoint, args);
+        ApplicationCluster c = ApplicationCluster.start(plan, dist.dir, dist.jobJar());
+        running.add(c);
+        return c;
+    }
+
+    @Test
+    void allThreeJobsRunABoundedInputToItsEndAndMatchTheReference() throws Exception {
+        Scenario s = bed.scenario("real-cluster-bounded");
+        DifferentialRun run = DifferentialRun.send(s, GeneratorConfig.allAdversities(11).toBuilder().viewers(100).maxRecords(20_000).build());
+
+        long t0 = System.currentTimeMillis();
+        List<ApplicationCluster> cs = new ArrayList<>();
+        for (String job : JOBS) cs.add(start(job, s, null, "--bounded"));
+        for (ApplicationCluster c : cs) assertThat(c.awaitTerminal(Duration.ofMinutes(3))).as(c.plan.deployment.name).isEqualTo("FINISHED");
+        System.out.printf("real cluster: three application clusters ran 20,000 records to their end in %,d ms%n", System.currentTimeMillis() - t0);
+        for (ApplicationCluster c : cs) c.close();
+
+        Set<String> tooLate = run.tooLate(PARAMS, 5_000);
+        for (String job : JOBS) {
+            assertThat(DifferentialRun.routed(s, s.lateTopic, job)).as("too late, as routed by " + job).isEqualTo(tooLate);
+            assertThat(DifferentialRun.routed(s, s.dlqTopic, job)).as("invalid, as routed by " + job).isEqualTo(run.invalid());
+        }
+        ContractReference.Expected expected = ContractReference.compute(run.counted(tooLate), PARAMS, catalog());
+        TableAssert.assertMatches(s.tables(), expected);
+        TableAssert.assertWatchTimeConsistent(s.tables());
+    }
+
+    @Test
+    void aKilledTaskManagerIsReplacedAndTheJobRecoversFromItsCheckpoint() throws Exception {
+        Scenario s = bed.scenario("real-cluster-tm-kill");
+        ApplicationCluster c = start("segments", s, null, "--checkpoint-interval", "2s");
+        c.awaitRunning(Duration.ofMinutes(2));
+        CompletableFuture<DifferentialRun> feed = CompletableFuture.supplyAsync(() -> send(s, 12, Duration.ofSeconds(20)));
+        awaitCheckpoints(c, 2);
+        c.killTaskManager(0);
+        c.startTaskManager();
+        DifferentialRun run = feed.get();
+        c.awaitRunning(Duration.ofMinutes(2));
+        assertThat(c.rest.get("jobs/" + c.plan.jobId + "/exceptions").path("exceptionHistory").path("entries").size())
+                .as("the TaskManager's loss was a failure of the job").isPositive();
+        awaitReference(s, run, "segments");
+        assertMetricsExist(c);
+    }
+
+    @Test
+    void theSegmentsJobIsUpgradedThroughASavepointOnAFreshCluster() throws Exception {
+        Scenario s = bed.scenario("real-cluster-upgrade");
+        ApplicationCluster before = start("segments", s, null);
+        before.awaitRunning(Duration.ofMinutes(2));
+        CompletableFuture<DifferentialRun> feed = CompletableFuture.supplyAsync(() -> send(s, 13, Duration.ofSeconds(20)));
+        Thread.sleep(6_000);
+        String savepoint = before.stopWithSavepoint(work.resolve("object-storage/savepoints").toUri(), Duration.ofMinutes(2));
+        before.close();
+
+        ApplicationCluster after = start("segments", s, savepoint);
+        after.awaitCheckpointAfterRestore(savepoint, Duration.ofMinutes(2));
+        DifferentialRun run = feed.get();
+        awaitReference(s, run, "segments");
+    }
+
+    private static DifferentialRun send(Scenario s, long seed, Duration over) {
+        try {
+            return DifferentialRun.send(s, GeneratorConfig.allAdversities(seed).toBuilder().viewers(60).maxRecords(8_000).build(), over);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void awaitCheckpoints(ApplicationCluster c, long n) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (c.rest.checkpoints(c.plan.jobId).path("counts").path("completed").asLong() < n) {
+            if (System.currentTimeMillis() > deadline) throw new AssertionError("fewer than " + n + " checkpoints in 60 s");
+            Thread.sleep(200);
+        }
+    }
+
+    /** Live input: the tables reach the reference's rows once every record has been processed. */
+    private static void awaitReference(Scenario s, DifferentialRun run, String job) throws Exception {
+        Set<String> tooLate = run.tooLate(PARAMS, 5_000);
+        ContractReference.Expected expected = ContractReference.compute(run.counted(tooLate), PARAMS, Map.of());
+        long deadline = System.currentTimeMillis() + 120_000;
+        String diff;
+        do {
+            TableSnapshot t = s.tables();
+            diff = TableAssert.diff("watch_segments", t.watchSegments, expected.watchSegments, TableAssert.WATCH_SEGMENT_KEY)
+                    + TableAssert.diff("video_progress", t.videoProgress, expected.videoProgress, TableAssert.VIDEO_PROGRESS_KEY);
+            if (diff.isEmpty()) break;
+            Thread.sleep(500);
+        } while (System.currentTimeMillis() < deadline);
+        assertThat(diff).as("tables against the reference after 2 minutes").isEmpty();
+        assertThat(DifferentialRun.routed(s, s.dlqTopic, job)).as("invalid records in the DLQ").containsAll(run.invalid());
+        assertThat(DifferentialRun.routed(s, s.lateTopic, job)).as("too-late records").isEqualTo(tooLate);
+    }
+
+    private static void assertMetricsExist(ApplicationCluster c) throws Exception {
+        Set<String> scraped = Prometheus.names(c.metricsEndpoints());
+        assertThat(scraped).as("metrics scraped from " + c.metricsEndpoints()).isNotEmpty();
+        assertThat(scraped).containsAll(MonitoredMetrics.names(Path.of(System.getProperty("repo.root"))));
+    }
+
+    private static Map<String, String> catalog() throws Exception {
+        Map<String, String> licensorByVideo = new HashMap<>();
+        try (Connection c = bed.jdbc().connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT video_id, licensor_id FROM videos")) {
+            while (rs.next()) licensorByVideo.put(rs.getString(1), rs.getString(2));
+        }
+        return licensorByVideo;
+    }
+}
