@@ -102,14 +102,7 @@ public final class LocalPipeline {
         if (bootstrap == null) {
             say("starting Kafka (KRaft) and PostgreSQL in this JVM ...");
             String data = s.get(PG_DATA);
-            LocalStack stack;
-            java.io.PrintStream out = System.out;
-            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream())); // Kafka's formatter prints to stdout
-            try {
-                stack = LocalStack.start(s.get(PARTITIONS), s.get(PG_PORT), data == null ? null : Path.of(data));
-            } finally {
-                System.setOut(out);
-            }
+            LocalStack stack = quietly(() -> LocalStack.start(s.get(PARTITIONS), s.get(PG_PORT), data == null ? null : Path.of(data)));
             resources.add(stack);
             bootstrap = stack.kafka.bootstrapServers();
             jdbc = stack.jdbc();
@@ -218,7 +211,18 @@ public final class LocalPipeline {
         say("stopped.");
     }
 
-    private static String portOf(String jdbcUrl) {
+    /** Runs {@code start} with stdout muted: Kafka's storage formatter prints to it. */
+    static <T> T quietly(java.util.concurrent.Callable<T> start) throws Exception {
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {
+            return start.call();
+        } finally {
+            System.setOut(out);
+        }
+    }
+
+    static String portOf(String jdbcUrl) {
         String rest = jdbcUrl.substring(jdbcUrl.indexOf("//") + 2);
         int colon = rest.indexOf(':');
         int slash = rest.indexOf('/');

@@ -20,6 +20,7 @@ public final class Main {
             "Commands:",
             "  pipeline            run everything locally: Kafka, PostgreSQL, Flink + web UI, generator, all jobs",
             "  job <name>          run one job (" + String.join(", ", Jobs.all().keySet()) + ") on a local Flink against existing Kafka and DB",
+            "  cluster <name>      run a job's FlinkDeployment as the operator does: JobManager and TaskManager processes, the image's jar",
             "  schema              create the tables in a database (PostgreSQL or YugabyteDB flavour, idempotent)",
             "  catalog             load the videos and ads catalog from CSV (idempotent)",
             "  generate            send generated heartbeats to Kafka (a number of them, or live at a rate)",
@@ -40,6 +41,10 @@ public final class Main {
                 case "job":
                     if (rest.length == 0 || rest[0].startsWith("--")) throw new ConfigException("job: name the job: hb job <" + String.join("|", Jobs.all().keySet()) + "> [settings]");
                     JobLauncher.main(Jobs.byName(rest[0]), Arrays.copyOfRange(rest, 1, rest.length));
+                    break;
+                case "cluster":
+                    ClusterCommand.main(rest);
+                    System.exit(0);
                     break;
                 case "schema":
                     SchemaCommand.main(rest);

@@ -67,6 +67,15 @@ public final class ClusterPlan {
 
         // 3. This machine instead of Kubernetes.
         config.put("pipeline.jars", List.of(localJar(d.jarUri, home)));
+        if ("kubernetes".equalsIgnoreCase(String.valueOf(config.get("high-availability.type")))) {
+            config.put("high-availability.type", "NONE");
+            mappings.add("high-availability.type: kubernetes -> NONE (one JobManager process; its failure is not rehearsed here)");
+            for (String key : List.copyOf(config.keySet())) {
+                if (key.startsWith("high-availability.") && !key.equals("high-availability.type")) {
+                    mappings.add(key + ": dropped with Kubernetes HA (" + config.remove(key) + ")");
+                }
+            }
+        }
         for (String key : List.copyOf(config.keySet())) {
             Object v = config.get(key);
             if (key.startsWith("kubernetes.")) {
@@ -81,21 +90,12 @@ public final class ClusterPlan {
                 mappings.add(key + ": " + s + " -> " + local);
             }
         }
-        if ("kubernetes".equalsIgnoreCase(String.valueOf(config.get("high-availability.type")))) {
-            config.put("high-availability.type", "NONE");
-            mappings.add("high-availability.type: kubernetes -> NONE (one JobManager process; its failure is not rehearsed here)");
-            for (String key : List.copyOf(config.keySet())) {
-                if (key.startsWith("high-availability.") && !key.equals("high-availability.type")) {
-                    mappings.add(key + ": dropped with Kubernetes HA (" + config.remove(key) + ")");
-                }
-            }
-        }
         for (String key : List.of("jobmanager.rpc.address", "rest.address", "rest.bind-address", "jobmanager.bind-host", "taskmanager.bind-host", "taskmanager.host")) {
             config.put(key, "localhost");
         }
         mappings.add("jobmanager.rpc.address, rest.address, *.bind-host, taskmanager.host: localhost (pods: their own IPs and the JobManager service)");
         mappings.add("jobmanager.rpc.port, rest.port, blob.server.port, metrics.reporter.prom.port: free ports of this machine, one per process (pods: fixed ports on their own IPs)");
-        mappings.add("spec.job.jarURI: " + d.jarUri + " -> " + config.get("pipeline.jars"));
+        mappings.add("spec.job.jarURI: " + d.jarUri + " -> " + localJar(d.jarUri, home));
 
         // The job's arguments: service addresses of the cluster -> this machine's.
         Map<String, String> replace = new LinkedHashMap<>();

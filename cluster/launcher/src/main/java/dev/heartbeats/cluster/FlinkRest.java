@@ -41,13 +41,16 @@ public final class FlinkRest {
         return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
     }
 
-    /** The job's state (RUNNING, FINISHED, ...), or null while the JobManager does not know it yet. */
+    /** The job's state (RUNNING, FINISHED, ...), or null while the JobManager does not list it yet. */
     public String state(JobID job) throws InterruptedException {
         try {
-            return get("jobs/" + job).path("state").asText(null);
+            for (JsonNode j : get("jobs/overview").path("jobs")) {
+                if (job.toHexString().equals(j.path("jid").asText())) return j.path("state").asText(null);
+            }
         } catch (IOException notYet) {
-            return null;
+            // the REST endpoint is not up yet
         }
+        return null;
     }
 
     /** RUNNING with every task running (or finished, for a bounded source that is done). */
