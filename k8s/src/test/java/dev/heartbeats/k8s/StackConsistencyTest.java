@@ -125,6 +125,39 @@ class StackConsistencyTest {
         }
     }
 
+    /**
+     * The deploy identity's Role: what scripts/ci-upgrade.sh calls (apply and read FlinkDeployments, read each
+     * JobManager Deployment by name, the service proxy to their REST API) and nothing that reads Secrets or deletes.
+     */
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void theDeployerRoleIsLeastPrivilege(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        Map<String, Object> role = m.get("Role", "heartbeats-deployer");
+        Map<String, Set<String>> verbsByResource = new LinkedHashMap<>();
+        for (Object rule : list(role.get("rules"))) {
+            for (Object res : list(at(rule, "resources"))) {
+                verbsByResource.computeIfAbsent(res.toString(), k -> new TreeSet<>()).addAll(list(at(rule, "verbs")).stream().map(Object::toString).toList());
+                if (res.toString().equals("deployments")) {
+                    assertThat(list(at(rule, "resourceNames"))).as("only the JobManager Deployments, by name")
+                            .containsExactlyInAnyOrderElementsOf(m.ofKind("FlinkDeployment").stream().map(Manifests::name).toList());
+                }
+            }
+        }
+        assertThat(verbsByResource.keySet()).containsExactlyInAnyOrder("flinkdeployments", "flinkstatesnapshots", "deployments", "services/proxy", "events");
+        assertThat(verbsByResource.get("flinkdeployments")).containsExactlyInAnyOrder("get", "list", "watch", "create", "patch", "update");
+        assertThat(verbsByResource.get("deployments")).containsExactly("get");
+        assertThat(verbsByResource.get("services/proxy")).containsExactly("get");
+        verbsByResource.values().forEach(v -> assertThat(v).doesNotContain("delete", "deletecollection", "*"));
+        Map<String, Object> binding = m.get("RoleBinding", "heartbeats-deployer");
+        assertThat(str(binding, "roleRef.name")).isEqualTo("heartbeats-deployer");
+        assertThat(list(binding.get("subjects"))).extracting(x -> str(x, "kind") + "/" + str(x, "name")).containsExactly("Group/heartbeats-deployers");
+        // What the script does with kubectl is what the Role allows.
+        String script = Repo.read(Repo.root().resolve("scripts/ci-upgrade.sh"));
+        assertThat(script).contains("get flinkdeployment \"$1\" -o json", "k get deployment \"$d\" -o json", "k apply -f -",
+                "get --raw \"/api/v1/namespaces/$namespace/services/$1-rest:8081/proxy$2\"").doesNotContain("get secret", "k delete ", "KUBECTL\" delete");
+    }
+
     @ParameterizedTest(name = "overlays/{0}")
     @MethodSource("overlays")
     void jobsReachKafkaAndItsTopics(String overlay) {
