@@ -13,10 +13,18 @@ until the upgrade is done:
   status.observedGeneration = metadata.generation   (the operator has picked up the new spec)
   status.lifecycleState     = STABLE
   status.jobStatus.state    = RUNNING
-  status.jobStatus.upgradeSavepointPath changed      (the new job started from a savepoint taken for this upgrade)
-and the job then keeps running for --stable-for. Deployments: the FlinkDeployments to wait for (default: every one in
-the manifests). A deployment whose spec did not change (same generation) is left alone; a new one (no state yet) only
-needs to become STABLE and RUNNING.
+  status.jobStatus.upgradeSavepointPath changed      (a savepoint was taken for this upgrade)
+and then, from the JobManager itself:
+  the JobManager Deployment runs the new image        (kubectl get deployment NAME: image, updated and ready)
+  the job restored exactly that savepoint            (REST /jobs/<id>/checkpoints: latest.restored.external_path)
+  a checkpoint completed after the restore           (latest.completed newer than latest.restored)
+  no restart since                                   (REST /jobs/<id>/metrics numRestarts = 0)
+and all of it holds for --stable-for; a restart in that time fails the upgrade. The REST calls go through the API
+server's service proxy (<name>-rest:8081), so the deploy identity needs get on services/proxy (k8s/base/ci).
+Deployments: the FlinkDeployments to wait for (default: every one in the manifests). A deployment whose spec did not
+change (same generation) is left alone; a new one (no state yet) needs no restore, the rest holds.
+The operator must not roll back on its own (kubernetes.operator.deployment.rollback.enabled "false", as in k8s/):
+this script decides and prints the rollback, and refuses manifests that enable the operator's.
 
 Options:
   -k, --overlay DIR      render this kustomize overlay (kubectl kustomize DIR), e.g. k8s/overlays/prod
@@ -35,9 +43,10 @@ Durations: 500ms, 30s, 15m, 1h (a plain number is seconds).
 
 Environment: KUBECTL (default: kubectl) is the kubectl to call; jq is required.
 
-Exit codes: 0 upgraded (or nothing to upgrade), 2 usage or missing tools, 3 kubectl apply failed,
-  4 the upgrade failed (savepoint failed, operator error, lifecycle FAILED or rolled back, no upgrade savepoint),
-  5 the new job failed or restarted after the upgrade, 6 the operator did not pick up the new spec, 7 timed out.
+Exit codes: 0 upgraded (or nothing to upgrade), 2 usage, missing tools or operator rollback enabled, 3 kubectl apply
+  failed, 4 the upgrade failed (savepoint failed, operator error, lifecycle FAILED or rolled back, no upgrade savepoint,
+  the job did not restore the upgrade savepoint), 5 the new job failed or restarted after the upgrade, 6 the operator
+  did not pick up the new spec, 7 timed out (the message says which condition was missing).
 
 Rollback (printed with the exact values when an upgrade fails): re-apply the previous spec saved in --state-dir
 (kubectl apply -f <state-dir>/<name>.previous.json): for a running job the operator upgrades back through a
@@ -119,6 +128,13 @@ to_apply="$(awk -v all="$all_resources" -v image="$image" '
   }
   END { flush() }' <<<"$rendered")"
 [[ -n "$to_apply" ]] || fail 3 "the manifests hold no FlinkDeployment"
+# The operator's own rollback would redeploy the previous spec behind this script's back (and its state checks):
+# the script is the one that decides, so the manifests must leave the operator's rollback off.
+if grep -qE '^ +kubernetes\.operator\.deployment\.rollback\.enabled: *"?true"?' <<<"$to_apply"; then
+  echo "ci-upgrade: the manifests enable the operator's rollback (kubernetes.operator.deployment.rollback.enabled: true);" \
+    "this script judges the upgrade and prints the rollback itself: set it to \"false\" (as k8s/base/flink/every-job.yaml does)" >&2
+  exit 2
+fi
 mapfile -t in_manifests < <(awk '
   /^---/ { fd = 0; meta = 0; next }
   /^kind:[[:space:]]*FlinkDeployment/ { fd = 1 }
@@ -192,10 +208,59 @@ rollback_help() {
   } >&2
 }
 
+# --- what the JobManager says ----------------------------------------------------------------------------------------
+# The image each deployment should run: the applied spec.image (kustomize output: "  image:" right under spec).
+declare -A want_image
+for d in "${deployments[@]}"; do
+  want_image[$d]="$(awk -v name="$d" '
+    /^---/ { fd = 0; meta = 0; spec = 0; nm = ""; next }
+    /^kind:[[:space:]]*FlinkDeployment/ { fd = 1 }
+    /^metadata:/ { meta = 1; spec = 0; next }
+    /^spec:/ { spec = 1; meta = 0; next }
+    /^[^[:space:]]/ { meta = 0; spec = 0 }
+    meta && /^  name:/ { nm = $2 }
+    spec && fd && nm == name && /^  image:/ { print $2; exit }' <<<"$to_apply")"
+done
+rest() { k get --raw "/api/v1/namespaces/$namespace/services/$1-rest:8081/proxy$2" 2>/dev/null; }
+
+# Checks the new job from its JobManager. Sets sig_state (ok | wait | restarted | wrong-restore) and sig_why.
+check_job() {
+  local d="$1" job_id="$2" sp="$3" jm images ready cps restored restored_id completed_id restarts
+  sig_state=wait sig_why=""
+  if ! jm="$(k get deployment "$d" -o json 2>/dev/null)"; then sig_why="JobManager Deployment $d not readable"; return; fi
+  images="$(jq -r '[.spec.template.spec.containers[] | select(.name == "flink-main-container") | .image] | join(",")' <<<"$jm")"
+  ready="$(jq -r 'if (.status.observedGeneration // 0) >= .metadata.generation and (.status.updatedReplicas // 0) >= (.spec.replicas // 1)
+      and (.status.readyReplicas // 0) >= 1 then "yes" else "no" end' <<<"$jm")"
+  if [[ -n "${want_image[$d]}" && "$images" != "${want_image[$d]}" ]]; then sig_why="the JobManager runs ${images:-no image}, not ${want_image[$d]}"; return; fi
+  if [[ "$ready" != yes ]]; then sig_why="the JobManager Deployment is not rolled out and ready"; return; fi
+  if [[ -z "$job_id" ]]; then sig_why="no job id in the status yet"; return; fi
+  if ! restarts="$(rest "$d" "/jobs/$job_id/metrics?get=numRestarts" | jq -r '.[] | select(.id == "numRestarts") | .value' 2>/dev/null)" \
+      || [[ -z "$restarts" ]]; then
+    sig_why="the JobManager's REST API ($d-rest:8081, job $job_id) does not answer numRestarts yet"; return
+  fi
+  if [[ ! "$restarts" =~ ^[0-9]+$ ]]; then sig_why="numRestarts is '$restarts', not a count"; return; fi
+  if (( restarts > 0 )); then sig_state=restarted sig_why="$restarts restart(s) since the new job started"; return; fi
+  if ! cps="$(rest "$d" "/jobs/$job_id/checkpoints")" || ! jq -e . >/dev/null 2>&1 <<<"$cps"; then
+    sig_why="the JobManager's REST API does not answer /jobs/$job_id/checkpoints yet"; return
+  fi
+  restored="$(jq -r '.latest.restored.external_path // ""' <<<"$cps")"
+  restored_id="$(jq -r '.latest.restored.id // -1' <<<"$cps")"
+  completed_id="$(jq -r '.latest.completed.id // -1' <<<"$cps")"
+  if [[ "${is_new[$d]}" == false ]]; then
+    if [[ -z "$restored" ]]; then sig_state=wrong-restore sig_why="the new job restored nothing, not the upgrade savepoint $sp"; return; fi
+    if [[ "${restored%/}" != "${sp%/}" ]]; then sig_state=wrong-restore sig_why="the new job restored $restored, not the upgrade savepoint $sp"; return; fi
+  fi
+  if (( completed_id <= restored_id )); then
+    sig_why="no checkpoint completed since the restore (restored ${restored_id/#-1/none}, latest completed ${completed_id/#-1/none})"; return
+  fi
+  sig_state=ok sig_why="JobManager on ${want_image[$d]:-its image}, restored ${restored:-nothing (new job)}, checkpoint $completed_id completed since, no restart"
+}
+
 # --- wait -----------------------------------------------------------------------------------------------------------
 # Waits for one deployment; exits with the code of the failure, after the rollback help.
 await_upgrade() {
-  local d="$1" started json gen obs life job sp err recon last="" stable_since=0 nosp_since=0 warned="" elapsed
+  local d="$1" started json gen obs life job sp err recon job_id last="" stable_since=0 nosp_since=0 warned="" elapsed
+  local running_seen=false last_sig=""
   started="$(now_ms)"
   local deadline=$(( started + timeout_ms )) pickup_deadline=$(( started + pickup_ms ))
   json="$(get "$d")" || fail 4 "$d: cannot read the FlinkDeployment after the apply"
@@ -211,8 +276,9 @@ await_upgrade() {
   while true; do
     json="$(get "$d")" || fail 4 "$d: cannot read the FlinkDeployment"
     # One jq call per poll; fields separated by US (not whitespace, so empty fields stay fields).
-    IFS=$'\x1f' read -r gen obs life job sp recon < <(jq -r '[.metadata.generation, .status.observedGeneration, .status.lifecycleState,
-        .status.jobStatus.state, .status.jobStatus.upgradeSavepointPath, .status.reconciliationStatus.state] | map(. // "" | tostring) | join("\u001f")' <<<"$json")
+    IFS=$'\x1f' read -r gen obs life job sp recon job_id < <(jq -r '[.metadata.generation, .status.observedGeneration, .status.lifecycleState,
+        .status.jobStatus.state, .status.jobStatus.upgradeSavepointPath, .status.reconciliationStatus.state, .status.jobStatus.jobId]
+        | map(. // "" | tostring) | join("\u001f")' <<<"$json")
     err="$(error_of "$json")"
     local now; now="$(now_ms)"
     local line; line="$(summary "$json")"
@@ -244,16 +310,40 @@ await_upgrade() {
       rollback_help "$d" "$sp"
       fail 5 "$d: the new job is $job${err:+; operator error: $err}"
     fi
-    # 4. Done when picked up, STABLE, RUNNING and started from a new savepoint, and it stays so for --stable-for.
+    # 4. Done when picked up, STABLE, RUNNING and started from a new savepoint, the JobManager confirms it (new image,
+    #    restored that savepoint, a checkpoint since, no restart), and all of it stays so for --stable-for.
     if $picked_up && [[ "$life" == STABLE && "$job" == RUNNING ]] && { $new_savepoint || [[ "${is_new[$d]}" == true ]]; }; then
-      if (( stable_since == 0 )); then
-        stable_since="$now"
-        if $new_savepoint; then say "$d: new version RUNNING from $sp; watching it for $stable_for"; else say "$d: RUNNING; watching it for $stable_for"; fi
+      if ! $running_seen; then
+        running_seen=true
+        if $new_savepoint; then say "$d: new version RUNNING from $sp; checking the JobManager (image, restore, a checkpoint, restarts)"
+        else say "$d: RUNNING; checking the JobManager (image, a checkpoint, restarts)"; fi
       fi
-      if (( now - stable_since >= stable_ms )); then
+      check_job "$d" "$job_id" "$sp"
+      case "$sig_state" in
+        restarted)
+          rollback_help "$d" "$sp"
+          fail 5 "$d: the new job keeps restarting: $sig_why (job $job_id)" ;;
+        wrong-restore)
+          rollback_help "$d" "$sp"
+          fail 4 "$d: $sig_why" ;;
+        ok)
+          last_sig=""
+          if (( stable_since == 0 )); then
+            stable_since="$now"
+            say "$d: $sig_why; watching it for $stable_for"
+          fi ;;
+        *)
+          if (( stable_since > 0 )); then
+            rollback_help "$d" "$sp"
+            fail 5 "$d: the new job was confirmed, then: $sig_why"
+          fi
+          if [[ "$sig_why" != "$last_sig" ]]; then say "$d: waiting: $sig_why"; fi
+          last_sig="$sig_why" ;;
+      esac
+      if (( stable_since > 0 && now - stable_since >= stable_ms )); then
         elapsed=$(( (now - started) / 1000 ))
-        if [[ "${is_new[$d]}" == true ]]; then say "$d: deployed (generation $gen, RUNNING) in ${elapsed}s"
-        else say "$d: upgraded (generation $gen) through savepoint $sp in ${elapsed}s"; fi
+        if [[ "${is_new[$d]}" == true ]]; then say "$d: deployed (generation $gen, RUNNING, checkpointing, no restart) in ${elapsed}s"
+        else say "$d: upgraded (generation $gen) through savepoint $sp in ${elapsed}s: restored, checkpointing, no restart, image ${want_image[$d]:-unchanged}"; fi
         return 0
       fi
     elif (( stable_since > 0 )); then
@@ -286,6 +376,7 @@ await_upgrade() {
       [[ "$life" == STABLE ]] || missing+=("lifecycleState ${life:-none} != STABLE")
       [[ "$job" == RUNNING ]] || missing+=("job state ${job:-none} != RUNNING")
       $new_savepoint || [[ "${is_new[$d]}" == true ]] || missing+=("upgradeSavepointPath unchanged (${sp:-none})")
+      if [[ -n "$last_sig" && "$life" == STABLE && "$job" == RUNNING ]]; then missing+=("$last_sig"); fi
       rollback_help "$d" "$sp"
       local why; why="$(printf '%s; ' "${missing[@]}")"
       fail 7 "$d: not upgraded within $timeout: ${why%; }${err:+; operator error: $err}"

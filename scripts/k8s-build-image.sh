@@ -6,12 +6,14 @@ usage() {
   cat <<USAGE
 Usage: scripts/k8s-build-image.sh [options]
 
-Builds the Flink job image from k8s/image/Dockerfile: the official flink image with the three shaded job jars in
-/opt/flink/usrlib/ and the S3 and Prometheus plugins enabled. The tag is the project version from pom.xml.
+Builds the Flink job image from k8s/image/Dockerfile: the official flink image with the shaded jar of all three jobs
+(jobs/bundle, heartbeat-jobs.jar) in /opt/flink/usrlib/, the JSON log layout (log4j-layout-template-json) in
+/opt/flink/lib/, and the S3 and Prometheus plugins enabled. The tag is the project version from pom.xml, or --tag.
 
 Options:
   --image NAME        image name without tag (default: heartbeats/flink-jobs, as in the manifests)
-  --skip-maven        use the job jars already in jobs/*/target instead of running 'mvn package'
+  --tag TAG           image tag (default: the project version; CI uses <version>-<commit>, immutable)
+  --skip-maven        use the jar already in jobs/bundle/target instead of running 'mvn package'
   --push              push the image after building it
   --load-kind [NAME]  load the image into a kind cluster (default cluster name: kind)
   --load-minikube     load the image into minikube
@@ -19,19 +21,23 @@ Options:
   --dry-run           stage the build context and print the commands without running them
   -h, --help          this text
 
-Environment: MVN (default mvn), MVN_ARGS (extra Maven arguments, e.g. -o).
-With another registry or name, add it to the overlay: images: [{name: heartbeats/flink-jobs, newName: NAME}] (k8s/README.md)
+Environment: MVN (default mvn), MVN_ARGS (extra Maven arguments, e.g. -o or -Dmaven.repo.local=DIR).
+With another registry or name, set it in the overlay: kustomize edit set image heartbeats/flink-jobs=NAME:TAG (k8s/README.md)
 USAGE
 }
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 image="heartbeats/flink-jobs"
+tag=""
 skip_maven=false push=false kind_cluster="" minikube=false tool="" dry_run=false
-modules=(segments watch-time ad-impressions)
+# The Maven module whose shaded jar holds the three jobs, and that jar's name in the image.
+bundle_module="jobs/bundle"
+bundle_artifact="heartbeat-jobs"
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --image) image="${2:?--image needs a value}"; shift 2 ;;
+    --tag) tag="${2:?--tag needs a value}"; shift 2 ;;
     --skip-maven) skip_maven=true; shift ;;
     --push) push=true; shift ;;
     --load-kind)
@@ -47,7 +53,12 @@ done
 # The project version: the root pom's own <version>, the only one indented by exactly two spaces.
 version="$(sed -n 's|^  <version>\(.*\)</version>.*|\1|p' "$root/pom.xml" | head -n1)"
 if [[ -z "$version" ]]; then echo "k8s-build-image: cannot read the project version from $root/pom.xml" >&2; exit 1; fi
-tag="$image:$version"
+# Flink's log4j version (the root pom keeps it equal to Flink's): the JSON layout must match the log4j-core it joins.
+log4j_version="$(sed -n 's|.*<log4j.version>\(.*\)</log4j.version>.*|\1|p' "$root/pom.xml" | head -n1)"
+if [[ -z "$log4j_version" ]]; then echo "k8s-build-image: cannot read log4j.version from $root/pom.xml" >&2; exit 1; fi
+tag="${tag:-$version}"
+if [[ ! "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then echo "k8s-build-image: --tag '$tag' is not a valid image tag" >&2; exit 2; fi
+ref="$image:$tag"
 
 run() { echo "+ $*"; if ! $dry_run; then "$@"; fi; }
 
@@ -59,42 +70,30 @@ if [[ -z "$tool" ]] && ! $dry_run; then
   exit 1
 fi
 
+read -r -a mvn_args <<<"${MVN_ARGS:-}"
 if ! $skip_maven; then
-  read -r -a mvn_args <<<"${MVN_ARGS:-}"
-  (cd "$root" && run "${MVN:-mvn}" -B -q "${mvn_args[@]}" -DskipTests package -pl "$(IFS=,; echo "${modules[*]/#/jobs/}")" -am)
+  (cd "$root" && run "${MVN:-mvn}" -B -q "${mvn_args[@]}" -DskipTests package -pl "$bundle_module" -am)
 fi
 
 ctx="$(mktemp -d "${TMPDIR:-/tmp}/heartbeats-image.XXXXXX")"
 trap 'rm -rf "$ctx"' EXIT
-mkdir -p "$ctx/jars"
+mkdir -p "$ctx/jars" "$ctx/lib"
 cp "$root/k8s/image/Dockerfile" "$ctx/Dockerfile"
-for m in "${modules[@]}"; do
-  jar="$root/jobs/$m/target/$m-job-$version-job.jar"
-  if [[ ! -f "$jar" ]]; then
-    echo "k8s-build-image: $jar is missing (build it: mvn -DskipTests package, or drop --skip-maven)" >&2
-    exit 1
-  fi
-  cp "$jar" "$ctx/jars/$m-job.jar"
-done
-if $skip_maven; then
-  # All usrlib jars land on every job's classpath: they must come from one build of the same sources.
-  newest=0 oldest=0
-  for m in "${modules[@]}"; do
-    t="$(stat -c %Y "$root/jobs/$m/target/$m-job-$version-job.jar")"
-    if (( oldest == 0 || t < oldest )); then oldest=$t; fi
-    if (( t > newest )); then newest=$t; fi
-  done
-  if (( newest - oldest > 600 )); then
-    echo "k8s-build-image: warning: the job jars were built $(( (newest - oldest) / 60 )) min apart; rebuild them together (drop --skip-maven)" >&2
-  fi
+jar="$root/$bundle_module/target/$bundle_artifact-$version.jar"
+if [[ ! -f "$jar" ]]; then
+  echo "k8s-build-image: $jar is missing (build it: mvn -DskipTests package -pl $bundle_module -am, or drop --skip-maven)" >&2
+  exit 1
 fi
+cp "$jar" "$ctx/jars/$bundle_artifact.jar"
+(cd "$root" && run "${MVN:-mvn}" -B -q "${mvn_args[@]}" dependency:copy \
+  "-Dartifact=org.apache.logging.log4j:log4j-layout-template-json:$log4j_version" -DoutputDirectory="$ctx/lib" -Dmdep.stripVersion=true)
 echo "k8s-build-image: context $ctx: $(cd "$ctx" && find . -type f | sort | tr '\n' ' ')"
 
 case "${tool:-docker}" in
-  buildah) run buildah bud --build-arg "VERSION=$version" -t "$tag" "$ctx" ;;
-  *) run "${tool:-docker}" build --build-arg "VERSION=$version" -t "$tag" "$ctx" ;;
+  buildah) run buildah bud --build-arg "VERSION=$version" -t "$ref" "$ctx" ;;
+  *) run "${tool:-docker}" build --build-arg "VERSION=$version" -t "$ref" "$ctx" ;;
 esac
-if $push; then run "${tool:-docker}" push "$tag"; fi
-if [[ -n "$kind_cluster" ]]; then run kind load docker-image "$tag" --name "$kind_cluster"; fi
-if $minikube; then run minikube image load "$tag"; fi
-if $dry_run; then echo "k8s-build-image: dry run, nothing built ($tag)"; else echo "k8s-build-image: built $tag"; fi
+if $push; then run "${tool:-docker}" push "$ref"; fi
+if [[ -n "$kind_cluster" ]]; then run kind load docker-image "$ref" --name "$kind_cluster"; fi
+if $minikube; then run minikube image load "$ref"; fi
+if $dry_run; then echo "k8s-build-image: dry run, nothing built ($ref)"; else echo "k8s-build-image: built $ref"; fi

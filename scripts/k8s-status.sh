@@ -74,7 +74,7 @@ echo "== Kafka and topics"
 k get kafka,kafkanodepools,kafkatopics 2>/dev/null || echo "(Strimzi resources not found)"
 echo
 echo "== YugabyteDB and the schema Job"
-k get ybclusters 2>/dev/null || echo "(YBCluster not found)"
+k get statefulsets yb-master yb-tserver 2>/dev/null || echo "(YugabyteDB not found: the Helm release yugabyte, scripts/k8s-deploy.sh)"
 k get jobs 2>/dev/null || true
 echo
 echo "== Pods"

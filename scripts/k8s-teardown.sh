@@ -82,4 +82,8 @@ mapfile -t remove < <(printf '%s\n' "$existing" | grep -v -E '^(namespace|secret
 if [[ ${#remove[@]} -gt 0 ]]; then
   k delete "${remove[@]}" --ignore-not-found --wait=true --timeout=10m
 fi
+# YugabyteDB is a Helm release; uninstalling it keeps its StatefulSets' volumes (the data).
+if command -v helm >/dev/null 2>&1 && helm -n "$namespace" status yugabyte >/dev/null 2>&1; then
+  helm -n "$namespace" uninstall yugabyte --wait
+fi
 echo "k8s-teardown: removed the $env_name pipeline; kept the namespace, Secrets, volumes and savepoint records (--purge removes them)"

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,7 +43,8 @@ class FlinkResourcesTest {
     void flinkResourcesValidateStrictlyAgainstTheOperatorCrds(String overlay) {
         Manifests m = Kustomize.renderOverlay(overlay);
         assertThat(m.flinkResources()).isNotEmpty();
-        assertThat(ManifestChecks.SCHEMA.run(m)).as("schema errors in " + m.source).isEmpty();
+        CrdSchemas crds = CrdSchemas.load();
+        for (Map<String, Object> r : m.flinkResources()) assertThat(crds.validate(r)).as(Manifests.id(r)).isEmpty();
     }
 
     @ParameterizedTest(name = "overlays/{0}")

@@ -2,6 +2,8 @@ package dev.heartbeats.k8s;
 
 import dev.heartbeats.k8s.support.CrdSchemas;
 import dev.heartbeats.k8s.support.Kustomize;
+import dev.heartbeats.k8s.support.ManifestChecks;
+import dev.heartbeats.k8s.support.ObjectSchemas;
 import dev.heartbeats.k8s.support.Manifests;
 import dev.heartbeats.k8s.support.Repo;
 import org.junit.jupiter.api.Test;
@@ -13,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,11 +27,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RenderedOverlaysTest {
     static final Set<String> COMMON = Set.of(
             "Namespace/heartbeats", "ServiceAccount/heartbeats-flink", "Role/heartbeats-flink", "RoleBinding/heartbeats-flink",
+            "Role/heartbeats-deployer", "RoleBinding/heartbeats-deployer",
             "FlinkDeployment/segments", "FlinkDeployment/watch-time", "FlinkDeployment/ad-impressions",
             "Kafka/heartbeats", "KafkaNodePool/kafka",
             "KafkaTopic/heartbeats", "KafkaTopic/heartbeats-dlq", "KafkaTopic/heartbeats-late",
-            "YBCluster/heartbeats-yb", "ConfigMap/heartbeats-schema", "Job/heartbeats-schema",
-            "PodMonitor/heartbeat-sessions-flink", "ConfigMap/heartbeat-sessions-dashboard");
+            "ConfigMap/heartbeats-schema", "Job/heartbeats-schema",
+            "PodMonitor/heartbeat-sessions-flink", "PrometheusRule/heartbeat-sessions", "ConfigMap/heartbeat-sessions-dashboard");
+    /** How many objects of each kind every overlay holds, all of them validated against their schema (k8s/README.md). */
+    static final Map<String, Map<String, Integer>> COUNT_PER_KIND = Map.of(
+            "local", new TreeMap<>(Map.ofEntries(Map.entry("Namespace", 1), Map.entry("ServiceAccount", 1), Map.entry("Role", 2),
+                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 2), Map.entry("Secret", 3), Map.entry("Job", 2),
+                    Map.entry("Deployment", 1), Map.entry("Service", 1), Map.entry("PersistentVolumeClaim", 1), Map.entry("FlinkDeployment", 3),
+                    Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("PodMonitor", 1),
+                    Map.entry("PrometheusRule", 1))),
+            "prod", new TreeMap<>(Map.ofEntries(Map.entry("Namespace", 1), Map.entry("ServiceAccount", 1), Map.entry("Role", 2),
+                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 2), Map.entry("Job", 1), Map.entry("FlinkDeployment", 3),
+                    Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("PodMonitor", 1),
+                    Map.entry("PrometheusRule", 1))));
     static final Map<String, Set<String>> ONLY_IN = Map.of(
             "local", Set.of("Secret/heartbeats-db", "Secret/yugabytedb-admin", "Secret/heartbeats-object-storage",
                     "Deployment/minio", "Service/minio", "PersistentVolumeClaim/minio", "Job/minio-bucket"),
@@ -48,6 +63,25 @@ class RenderedOverlaysTest {
         List<String> ids = m.resources.stream().map(Manifests::id).toList();
         assertThat(ids).doesNotHaveDuplicates();
         assertThat(new TreeSet<>(ids)).isEqualTo(expected);
+    }
+
+    /**
+     * Every object, strictly against its schema from the repository alone (as kubectl apply --validate=strict would):
+     * custom resources against k8s/crds, core objects against k8s/schemas. Nothing is left out and nothing skipped.
+     */
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void everyObjectValidatesStrictlyAgainstItsSchema(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        assertThat(ManifestChecks.SCHEMA.run(m)).as("schema errors in " + m.source).isEmpty();
+        Map<String, Integer> counts = new TreeMap<>();
+        ObjectSchemas schemas = ObjectSchemas.get();
+        for (Map<String, Object> r : m.resources) {
+            assertThat(schemas.validate(r)).as(Manifests.id(r)).isEmpty();
+            counts.merge(Manifests.kind(r), 1, Integer::sum);
+        }
+        System.out.println("[overlays/" + overlay + "] validated " + m.resources.size() + " objects: " + counts);
+        assertThat(counts).isEqualTo(COUNT_PER_KIND.get(overlay));
     }
 
     @ParameterizedTest(name = "overlays/{0}")

@@ -76,7 +76,7 @@ class ScriptsTest {
 
     @Test
     void deployRendersExactlyTheOverlayAndMovesEveryObjectStoragePathToAnotherBucket() {
-        Kustomize.assumeKubectl();
+        Kustomize.requireKubectl();
         for (String overlay : Repo.overlays()) {
             Scripts.Result r = Scripts.run("k8s-deploy.sh", overlay, "--render");
             assertThat(r.exit()).as(r.stderr()).isZero();
@@ -97,14 +97,46 @@ class ScriptsTest {
     }
 
     @Test
-    void buildImageTagsWithTheProjectVersionAndStagesTheJobJars() {
+    void buildImageStagesTheBundleJarAndTheJsonLayoutUnderTheProjectVersionOrTheGivenTag() {
         String version = Repo.projectVersion();
-        boolean jarsBuilt = Stream.of("segments", "watch-time", "ad-impressions")
-                .allMatch(m -> Files.isRegularFile(Repo.root().resolve("jobs/" + m + "/target/" + m + "-job-" + version + "-job.jar")));
-        Assumptions.assumeTrue(jarsBuilt, "shaded job jars not built (mvn -DskipTests package): skipped");
-        Scripts.Result r = Scripts.runWithEnv(Map.of(), "k8s-build-image.sh", "--skip-maven", "--dry-run", "--tool", "docker");
+        Path jar = Repo.root().resolve("jobs/bundle/target/heartbeat-jobs-" + version + ".jar");
+        Scripts.Result r = Scripts.runWithEnv(Map.of(), "k8s-build-image.sh", "--skip-maven", "--dry-run", "--tool", "docker",
+                "--image", "registry.example.com/heartbeats/flink-jobs", "--tag", version.replace("-SNAPSHOT", "") + "-1a2b3c4");
+        if (!Files.isRegularFile(jar)) {
+            // Without the bundle jar the script stops and says how to build it (jobs/bundle: issue 13).
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.stderr()).contains(jar + " is missing (build it: mvn -DskipTests package -pl jobs/bundle -am");
+            return;
+        }
         assertThat(r.exit()).as(r.stderr()).isZero();
-        assertThat(r.stdout()).contains("docker build --build-arg VERSION=" + version + " -t heartbeats/flink-jobs:" + version + " ",
-                "./jars/segments-job.jar", "./jars/watch-time-job.jar", "./jars/ad-impressions-job.jar", "./Dockerfile");
+        assertThat(r.stdout()).contains("./jars/heartbeat-jobs.jar", "./Dockerfile",
+                "dependency:copy -Dartifact=org.apache.logging.log4j:log4j-layout-template-json:" + Repo.rootPomProperty("log4j.version"),
+                "docker build --build-arg VERSION=" + version + " -t registry.example.com/heartbeats/flink-jobs:" + version.replace("-SNAPSHOT", "") + "-1a2b3c4 ");
+        assertThat(Scripts.run("k8s-build-image.sh", "--skip-maven", "--dry-run", "--tag", "bad tag").exit()).isEqualTo(2);
+    }
+
+    /** The deploy script installs exactly the operator and chart versions whose CRDs and values the tests use. */
+    @Test
+    void deployInstallsThePinnedOperatorsAndTheYugabyteChart() throws IOException {
+        Scripts.Result r = Scripts.run("k8s-deploy.sh", "prod", "--install-operators", "--dry-run");
+        assertThat(r.exit()).as(r.stderr()).isZero();
+        List<String> crdDirs;
+        try (Stream<Path> s = Files.list(Repo.k8s().resolve("crds"))) {
+            crdDirs = s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        assertThat(crdDirs).containsExactly("flink-kubernetes-operator-1.15.0", "prometheus-operator-v0.93.0", "strimzi-1.2.0");
+        assertThat(r.stdout()).contains(
+                "helm upgrade --install flink-kubernetes-operator flink-kubernetes-operator --repo https://downloads.apache.org/flink/flink-kubernetes-operator-1.15.0/ --version 1.15.0 ",
+                "helm upgrade --install strimzi-cluster-operator oci://quay.io/strimzi-helm/strimzi-kafka-operator --version 1.2.0 ",
+                "prometheus-operator/releases/download/v0.93.0/bundle.yaml",
+                "cert-manager/releases/download/v1.16.2/cert-manager.yaml",
+                "helm upgrade --install yugabyte yugabyte --repo https://charts.yugabyte.com --version 2026.1.0 -n heartbeats -f "
+                        + Repo.overlay("prod").resolve("yugabyte-values.yaml"));
+        // Operators first, then the manifests, then YugabyteDB (its password Secret comes with the manifests in local).
+        String out = r.stdout();
+        assertThat(out.indexOf("strimzi-kafka-operator")).isLessThan(out.lastIndexOf("kubectl apply -f - <<manifests"));
+        assertThat(out.lastIndexOf("kubectl apply -f - <<manifests")).isLessThan(out.indexOf("--install yugabyte"));
+        Scripts.Result plain = Scripts.run("k8s-deploy.sh", "local", "--dry-run");
+        assertThat(plain.stdout()).doesNotContain("strimzi-kafka-operator", "cert-manager.yaml").contains("--install yugabyte");
     }
 }

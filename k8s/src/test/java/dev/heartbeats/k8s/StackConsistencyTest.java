@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StackConsistencyTest {
     static final String NAMESPACE = "heartbeats";
     /** Secrets an overlay may expect to exist instead of generating them (created by hand; k8s-deploy.sh checks). */
-    static final Set<String> EXTERNAL_SECRETS = Set.of("heartbeats-db", "yugabytedb-admin", "heartbeats-object-storage");
+    static final Set<String> EXTERNAL_SECRETS = Set.of("heartbeats-db", "yugabytedb-admin", "heartbeats-object-storage", "heartbeats-registry");
 
     static List<String> overlays() {
         return Repo.overlays();
@@ -80,6 +80,7 @@ class StackConsistencyTest {
                 if (node.get("secret") instanceof Map<?, ?> ref && ref.get("secretName") != null) {
                     secretRef(overlay, Manifests.id(r), str(ref, "secretName"), null, secrets, problems);
                 }
+                for (Object ref : list(node.get("imagePullSecrets"))) secretRef(overlay, Manifests.id(r), str(ref, "name"), null, secrets, problems);
                 for (String k : List.of("configMapKeyRef", "configMapRef", "configMap")) {
                     if (node.get(k) instanceof Map<?, ?> ref && ref.get("name") != null && !configMaps.contains(str(ref, "name"))) {
                         problems.add(Manifests.id(r) + " uses ConfigMap " + str(ref, "name") + ", which the overlay does not create");
@@ -87,6 +88,9 @@ class StackConsistencyTest {
                 }
             });
         }
+        // The YugabyteDB release reads the superuser's password from a Secret of the overlay (chart key ysqlPassword).
+        Map<String, Object> values = YugabyteValuesTest.values(overlay);
+        secretRef(overlay, "yugabyte-values.yaml", str(values, "authCredentials.ysql.passwordSecretName"), "ysqlPassword", secrets, problems);
         assertThat(problems).isEmpty();
         if (secrets.isEmpty()) {
             // An overlay without generated Secrets relies on the ones k8s-deploy.sh checks for: the same list.
@@ -119,6 +123,39 @@ class StackConsistencyTest {
             }
             assertThat(m.has("Role", str(binding, "roleRef.name"))).isTrue();
         }
+    }
+
+    /**
+     * The deploy identity's Role: what scripts/ci-upgrade.sh calls (apply and read FlinkDeployments, read each
+     * JobManager Deployment by name, the service proxy to their REST API) and nothing that reads Secrets or deletes.
+     */
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void theDeployerRoleIsLeastPrivilege(String overlay) {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        Map<String, Object> role = m.get("Role", "heartbeats-deployer");
+        Map<String, Set<String>> verbsByResource = new LinkedHashMap<>();
+        for (Object rule : list(role.get("rules"))) {
+            for (Object res : list(at(rule, "resources"))) {
+                verbsByResource.computeIfAbsent(res.toString(), k -> new TreeSet<>()).addAll(list(at(rule, "verbs")).stream().map(Object::toString).toList());
+                if (res.toString().equals("deployments")) {
+                    assertThat(list(at(rule, "resourceNames"))).as("only the JobManager Deployments, by name")
+                            .containsExactlyInAnyOrderElementsOf(m.ofKind("FlinkDeployment").stream().map(Manifests::name).toList());
+                }
+            }
+        }
+        assertThat(verbsByResource.keySet()).containsExactlyInAnyOrder("flinkdeployments", "flinkstatesnapshots", "deployments", "services/proxy", "events");
+        assertThat(verbsByResource.get("flinkdeployments")).containsExactlyInAnyOrder("get", "list", "watch", "create", "patch", "update");
+        assertThat(verbsByResource.get("deployments")).containsExactly("get");
+        assertThat(verbsByResource.get("services/proxy")).containsExactly("get");
+        verbsByResource.values().forEach(v -> assertThat(v).doesNotContain("delete", "deletecollection", "*"));
+        Map<String, Object> binding = m.get("RoleBinding", "heartbeats-deployer");
+        assertThat(str(binding, "roleRef.name")).isEqualTo("heartbeats-deployer");
+        assertThat(list(binding.get("subjects"))).extracting(x -> str(x, "kind") + "/" + str(x, "name")).containsExactly("Group/heartbeats-deployers");
+        // What the script does with kubectl is what the Role allows.
+        String script = Repo.read(Repo.root().resolve("scripts/ci-upgrade.sh"));
+        assertThat(script).contains("get flinkdeployment \"$1\" -o json", "k get deployment \"$d\" -o json", "k apply -f -",
+                "get --raw \"/api/v1/namespaces/$namespace/services/$1-rest:8081/proxy$2\"").doesNotContain("get secret", "k delete ", "KUBECTL\" delete");
     }
 
     @ParameterizedTest(name = "overlays/{0}")
@@ -181,41 +218,57 @@ class StackConsistencyTest {
     @MethodSource("overlays")
     void jobsReachYugabyteDbAndTheSchemaJobCreatesTheirRoleAndTables(String overlay) {
         Manifests m = Kustomize.renderOverlay(overlay);
-        Map<String, Object> yb = m.ofKind("YBCluster").get(0);
-        int rf = ((Number) at(yb, "spec.replicationFactor")).intValue();
-        assertThat(((Number) at(yb, "spec.tserver.replicas")).intValue()).isGreaterThanOrEqualTo(rf);
-        assertThat(((Number) at(yb, "spec.master.replicas")).intValue()).isEqualTo(rf);
-        String ybImage = str(yb, "spec.image.repository") + ":" + str(yb, "spec.image.tag");
+        Map<String, Object> values = YugabyteValuesTest.effectiveValues(overlay);
+        String ybImage = str(values, "Image.repository") + ":" + str(values, "Image.tag");
         Map<String, Object> schemaJob = m.get("Job", "heartbeats-schema");
         String schemaScript = String.join("\n", Manifests.containers(schemaJob).get(0).get("args").toString());
-        String sql = Repo.read(Repo.k8s().resolve("base/schema/yugabyte.sql"));
         for (Map<String, Object> r : m.resources) {
             for (Map<String, Object> c : Manifests.containers(r)) {
                 if (String.valueOf(c.get("image")).startsWith("yugabytedb/yugabyte")) {
-                    assertThat(c.get("image")).as(Manifests.id(r) + " uses the YBCluster's image").isEqualTo(ybImage);
+                    assertThat(c.get("image")).as(Manifests.id(r) + " uses the YugabyteDB release's image (ysqlsh of the same version)").isEqualTo(ybImage);
                 }
             }
         }
+        // The chart's YSQL service: yb-tservers (old naming style), port tcp-ysql-port.
+        assertThat(values.get("oldNamingStyle")).as("services named yb-masters/yb-tservers, without the release name").isEqualTo(true);
+        Map<String, Object> tservers = list(values.get("Services")).stream().map(Manifests::map)
+                .filter(svc -> "yb-tservers".equals(svc.get("name"))).findFirst().orElseThrow();
+        int ysqlPort = Integer.parseInt(str(tservers, "ports.tcp-ysql-port"));
+        assertThat(schemaScript).contains("-h yb-tservers -p " + ysqlPort);
         for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
             URI url = URI.create(args(fd).get("--jdbc-url").substring("jdbc:".length()));
             assertThat(url.getScheme()).isEqualTo("yugabytedb");
-            assertThat(url.getHost()).as("YSQL service of the YugabyteDB operator").isEqualTo("yb-tservers");
-            assertThat(url.getPort()).isEqualTo(((Number) at(yb, "spec.tserver.ysqlPort")).intValue());
+            assertThat(url.getHost()).as("YSQL service of the YugabyteDB chart").isEqualTo("yb-tservers");
+            assertThat(url.getPort()).isEqualTo(ysqlPort);
             assertThat(url.getPath()).isEqualTo("/heartbeats");
             String user = args(fd).get("--jdbc-user");
             assertThat(schemaScript).contains("CREATE ROLE " + user + " LOGIN", "CREATE DATABASE heartbeats OWNER " + user, "-U " + user + " -d heartbeats");
-            // The JobManager waits for exactly the tables its job writes or reads, and those are in the schema.
+            // The JobManager waits until every table of the schema file the schema Job applies exists.
             Map<String, Object> wait = list(at(fd, "spec.jobManager.podTemplate.spec.initContainers")).stream().map(Manifests::map)
                     .filter(c -> "wait-for-schema".equals(c.get("name"))).findFirst().orElseThrow();
-            Matcher t = Pattern.compile("to_regclass\\('([a-z_]+)'\\)").matcher(wait.get("args").toString());
-            int tables = 0;
-            while (t.find()) {
-                tables++;
-                assertThat(sql).as(Manifests.id(fd) + " waits for table " + t.group(1)).contains("CREATE TABLE IF NOT EXISTS " + t.group(1) + " (");
-            }
-            assertThat(tables).isPositive();
-            assertThat(wait.get("args").toString()).contains("-U " + user + " -d heartbeats");
+            String waitScript = wait.get("args").toString();
+            assertThat(waitScript).contains("/schema/yugabyte.sql", "-h yb-tservers -p " + ysqlPort, "-U " + user + " -d heartbeats");
+            Object volume = list(at(fd, "spec.jobManager.podTemplate.spec.volumes")).stream()
+                    .filter(v -> "heartbeats-schema".equals(str(v, "configMap.name"))).findFirst()
+                    .orElseThrow(() -> new AssertionError(Manifests.id(fd) + " mounts the schema ConfigMap"));
+            assertThat(list(wait.get("volumeMounts")).stream().anyMatch(vm -> "/schema".equals(str(vm, "mountPath"))
+                    && str(volume, "name").equals(str(vm, "name")))).isTrue();
         }
+    }
+
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void theKafkaVersionIsOneStrimziSupports(String overlay) {
+        Map<String, Object> kafka = Kustomize.renderOverlay(overlay).ofKind("Kafka").get(0);
+        String version = str(kafka, "spec.kafka.version");
+        List<Map<String, Object>> supported = new ArrayList<>();
+        for (Object v : new org.yaml.snakeyaml.Yaml().loadAs(Repo.read(Repo.k8s().resolve("crds/strimzi-1.2.0/kafka-versions.yaml")), List.class)) {
+            if (Boolean.TRUE.equals(map(v).get("supported"))) supported.add(map(v));
+        }
+        assertThat(supported).extracting(v -> String.valueOf(v.get("version"))).as("Kafka versions Strimzi 1.2.0 supports").contains(version);
+        // The brokers run the line of the jobs' kafka-clients (root pom kafka.version).
+        String clients = Repo.rootPomProperty("kafka.version");
+        assertThat(version.substring(0, version.lastIndexOf('.'))).isEqualTo(clients.substring(0, clients.lastIndexOf('.')));
     }
 
     @ParameterizedTest(name = "overlays/{0}")
@@ -226,8 +279,9 @@ class StackConsistencyTest {
         Set<String> prefixes = new HashSet<>();
         for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
             Map<String, Object> conf = conf(fd);
-            String ckpt = (String) conf.get("execution.checkpointing.dir");
-            assertThat(args(fd).get("--checkpoint-dir")).as(Manifests.id(fd) + ": --checkpoint-dir and execution.checkpointing.dir").isEqualTo(ckpt);
+            // Runtime settings have one owner, the Flink configuration: the job's arguments carry none.
+            assertThat(args(fd).keySet()).as(Manifests.id(fd) + ": Flink runtime settings belong in flinkConfiguration, not in job.args")
+                    .noneMatch(a -> a.startsWith("--checkpoint") || a.startsWith("--state-backend") || a.startsWith("--parallelism"));
             for (String key : List.of("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir", "high-availability.storageDir")) {
                 URI uri = URI.create((String) conf.get(key));
                 assertThat(uri.getScheme()).as(Manifests.id(fd) + " " + key).isEqualTo("s3");
@@ -267,7 +321,7 @@ class StackConsistencyTest {
                 Map<String, Object> labels = new LinkedHashMap<>(podLabels);
                 labels.putAll(map(at(fd, "spec." + component + ".podTemplate.metadata.labels")));
                 assertThat(labels).as(Manifests.id(fd) + " " + component + " pod labels").containsAllEntriesOf(match)
-                        .containsKeys("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/component", "app.kubernetes.io/version");
+                        .containsKeys("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/component");
                 for (Object expr : list(at(pm, "spec.selector.matchExpressions"))) {
                     assertThat(list(at(expr, "values"))).contains(labels.get(str(expr, "key")));
                 }

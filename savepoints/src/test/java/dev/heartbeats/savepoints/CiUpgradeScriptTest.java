@@ -23,9 +23,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The decisions of scripts/ci-upgrade.sh, against FlinkDeployment status sequences replayed by a fake kubectl
  * (src/test/resources/upgrade-flow/: one directory per scenario, modelled on the status transitions of the Flink
- * Kubernetes Operator 1.15, with the field names of its CRD): success, a failed upgrade savepoint, a failed deployment
- * of the new version, a job that fails after the upgrade, an operator that does not pick up the change, a timeout, an
- * unchanged spec, an upgrade without a savepoint, a new deployment, two jobs of which one fails, a refused apply.
+ * Kubernetes Operator 1.15, with the field names of its CRD), plus what the JobManager says (its Deployment's image,
+ * REST /jobs/<id>/checkpoints and numRestarts, in the shapes Flink 2.2's REST API answers): success, a failed upgrade
+ * savepoint, a failed deployment of the new version, a job that fails after the upgrade, an operator that does not
+ * pick up the change, a timeout, an unchanged spec, an upgrade without a savepoint, a new deployment, two jobs of which
+ * one fails, a refused apply; and the signals the operator's status does not give: a job that restarts while the
+ * operator says RUNNING, a restore from something else than the upgrade savepoint, a JobManager still on the old
+ * image, no checkpoint after the restore, and manifests that enable the operator's own rollback.
  */
 class CiUpgradeScriptTest {
     static final String NEW_IMAGE = "registry.example.com/heartbeats/flink-jobs:0.1.1-8d41e07";
@@ -45,8 +49,17 @@ class CiUpgradeScriptTest {
     void aSuccessfulUpgradeAppliesOnlyTheFlinkDeploymentsWithTheNewImageAndWaitsForTheNewSavepoint() throws Exception {
         Run r = run("success", "segments");
         assertThat(r.exit()).as(r.all()).isZero();
-        assertThat(r.out()).contains("segments: upgraded (generation 4) through savepoint " + NEW_SAVEPOINT)
-                .contains("observed 3").contains("lifecycle UPGRADING").contains("new version RUNNING from " + NEW_SAVEPOINT);
+        assertThat(r.out()).contains("segments: upgraded (generation 4) through savepoint " + NEW_SAVEPOINT
+                        + " in ").contains(": restored, checkpointing, no restart, image " + NEW_IMAGE)
+                .contains("observed 3").contains("lifecycle UPGRADING").contains("new version RUNNING from " + NEW_SAVEPOINT)
+                // The JobManager's word, in order: no checkpoint since the restore yet, then one.
+                .contains("segments: waiting: no checkpoint completed since the restore (restored 12, latest completed 12)")
+                .contains("segments: JobManager on " + NEW_IMAGE + ", restored " + NEW_SAVEPOINT + ", checkpoint 13 completed since, no restart");
+        assertThat(r.out().indexOf("waiting: no checkpoint completed")).isLessThan(r.out().indexOf("checkpoint 13 completed since"));
+        String calls = Files.readString(r.state().resolve("calls.log"));
+        assertThat(calls).contains("get deployment segments -o json")
+                .contains("get --raw /api/v1/namespaces/heartbeats/services/segments-rest:8081/proxy/jobs/7c01de59d8e1f2a3b4c5d6e7f8091a2b/checkpoints")
+                .contains("proxy/jobs/7c01de59d8e1f2a3b4c5d6e7f8091a2b/metrics?get=numRestarts");
         String applied = Files.readString(r.state().resolve("applied.yaml"));
         assertThat(applied).contains("kind: FlinkDeployment").doesNotContain("kind: ConfigMap")
                 .contains("  image: " + NEW_IMAGE).doesNotContain(OLD_IMAGE)
@@ -118,7 +131,8 @@ class CiUpgradeScriptTest {
     void aNewDeploymentOnlyNeedsToRun() throws Exception {
         Run r = run("new-deployment", "segments");
         assertThat(r.exit()).as(r.all()).isZero();
-        assertThat(r.out()).contains("segments: not deployed yet").contains("segments: deployed (generation 1, RUNNING)");
+        assertThat(r.out()).contains("segments: not deployed yet").contains("segments: deployed (generation 1, RUNNING, checkpointing, no restart)")
+                .contains("restored nothing (new job), checkpoint 1 completed since");
     }
 
     @Test
@@ -137,6 +151,54 @@ class CiUpgradeScriptTest {
     }
 
     @Test
+    void aJobThatRestartsWhileTheOperatorSaysRunningFailsTheDeploy() throws Exception {
+        Run r = run("restarting-after-upgrade", "segments");
+        assertThat(r.exit()).as(r.all()).isEqualTo(5);
+        assertThat(r.out()).contains("checkpoint 13 completed since, no restart; watching it for");
+        assertThat(r.err()).contains("segments: the new job keeps restarting: 2 restart(s) since the new job started")
+                .contains("kubectl apply -f " + r.state().resolve("rollback/segments.previous.json"));
+    }
+
+    @Test
+    void aJobThatRestoredSomethingElseThanTheUpgradeSavepointFails() throws Exception {
+        Run r = run("wrong-restore", "segments");
+        assertThat(r.exit()).as(r.all()).isEqualTo(4);
+        assertThat(r.err()).contains("segments: the new job restored s3://heartbeats-state/checkpoints/segments/7c01de59d8e1f2a3b4c5d6e7f8091a2b/chk-41,"
+                + " not the upgrade savepoint " + NEW_SAVEPOINT);
+    }
+
+    @Test
+    void aJobManagerOnTheOldImageIsNotAnUpgrade() throws Exception {
+        Run r = run("old-jobmanager-image", List.of("--timeout", "1500ms"), "segments");
+        assertThat(r.exit()).as(r.all()).isEqualTo(7);
+        assertThat(r.out()).contains("segments: waiting: the JobManager runs " + OLD_IMAGE + ", not " + NEW_IMAGE);
+        assertThat(r.err()).contains("segments: not upgraded within 1500ms: the JobManager runs " + OLD_IMAGE + ", not " + NEW_IMAGE);
+    }
+
+    @Test
+    void noCheckpointAfterTheRestoreIsNotASuccess() throws Exception {
+        Run r = run("no-checkpoint-after-restore", List.of("--timeout", "1500ms"), "segments");
+        assertThat(r.exit()).as(r.all()).isEqualTo(7);
+        assertThat(r.err()).contains("segments: not upgraded within 1500ms: no checkpoint completed since the restore (restored 12, latest completed 12)");
+    }
+
+    @Test
+    void manifestsThatEnableTheOperatorsRollbackAreRefused() throws Exception {
+        Path manifest = tmp.resolve("rollback-enabled.yaml");
+        Files.writeString(manifest, Files.readString(resource("manifests.yaml"))
+                .replace("kubernetes.operator.deployment.rollback.enabled: \"false\"", "kubernetes.operator.deployment.rollback.enabled: \"true\""));
+        Path state = Files.createDirectories(tmp.resolve("rollback-state"));
+        Run r = script(List.of("--manifest", manifest.toString(), "--image", NEW_IMAGE, "--state-dir", state.resolve("rollback").toString(), "segments"),
+                Map.of("KUBECTL", fakeKubectl().toString(), "FAKE_SCENARIO", resource("success").toString(), "FAKE_STATE", state.toString()));
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("the manifests enable the operator's rollback");
+        assertThat(state.resolve("applied.yaml")).as("nothing applied").doesNotExist();
+        // The script's rule and the manifests of k8s/ agree: the shared Flink configuration turns it off.
+        assertThat(Files.readString(repo().resolve("k8s/base/flink/every-job.yaml")))
+                .contains("kubernetes.operator.deployment.rollback.enabled: \"false\"");
+    }
+
+    @Test
     void usageErrorsExitWith2() throws Exception {
         assertThat(script(List.of("--image", NEW_IMAGE), Map.of()).exit()).isEqualTo(2);
         Run unknown = run("success", "no-such-job");
@@ -151,10 +213,16 @@ class CiUpgradeScriptTest {
     void theDeployWorkflowRunsTheGateThenUpgradesThroughTheScript() throws Exception {
         String workflow = Files.readString(repo().resolve(".github/workflows/deploy.yml"));
         assertThat(workflow).contains("mvn -B -ntp verify -pl savepoints")
-                .contains("scripts/k8s-build-image.sh --image")
-                .contains("scripts/ci-upgrade.sh --manifest")
-                .contains("--image \"${{ needs.image.outputs.image }}\"")
+                .contains("scripts/k8s-build-image.sh --image \"$IMAGE\" --tag \"${{ steps.tag.outputs.tag }}\" --push")
+                .contains("tag=\"${version%-SNAPSHOT}-${GITHUB_SHA::7}\"")
+                // The deployed tag is committed to the overlay before the deploy, and the deploy applies what is committed.
+                .contains("edit set image \"heartbeats/flink-jobs=${{ needs.image.outputs.image }}\"")
+                .contains("git push origin").contains("scripts/ci-upgrade.sh --manifest")
+                .doesNotContain("--image \"${{ needs.image.outputs.image }}\"")
+                // OIDC, no stored kubeconfig.
+                .contains("id-token: write").doesNotContain("KUBECONFIG_B64")
                 .contains("needs: test").contains("needs: image");
+        assertThat(workflow.indexOf("edit set image")).isLessThan(workflow.indexOf("scripts/ci-upgrade.sh"));
     }
 
     @ParameterizedTest

@@ -47,7 +47,9 @@ public final class FlinkConfigKeys {
             ConfigOptions.key("kubernetes.operator.job.upgrade.last-state-fallback.enabled").booleanType().defaultValue(true),
             ConfigOptions.key("kubernetes.operator.periodic.savepoint.interval").durationType().defaultValue(Duration.ZERO),
             ConfigOptions.key("kubernetes.operator.savepoint.history.max.count").intType().defaultValue(10),
-            ConfigOptions.key("kubernetes.operator.savepoint.history.max.age").durationType().defaultValue(Duration.ofHours(24)));
+            ConfigOptions.key("kubernetes.operator.savepoint.history.max.age").durationType().defaultValue(Duration.ofHours(24)),
+            ConfigOptions.key("kubernetes.operator.savepoint.dispose-on-delete").booleanType().defaultValue(false),
+            ConfigOptions.key("kubernetes.operator.deployment.rollback.enabled").booleanType().defaultValue(false));
 
     /** Keys of the S3 filesystem plugins (flink-s3-fs-hadoop/-presto), forwarded to the S3 client (fs.s3a.*). */
     public static final List<ConfigOption<?>> FILESYSTEM_OPTIONS = List.of(

@@ -76,6 +76,23 @@ public final class ImageChecks {
         return errors;
     }
 
+    /**
+     * A mutable tag (a -SNAPSHOT version, latest, or none) must not be pulled only when absent: a node would keep an
+     * old build under the same name. Kubernetes' default for such images is IfNotPresent unless the tag is latest.
+     */
+    public static List<String> pullPolicyProblems(String who, String image, String pullPolicy) {
+        List<String> out = new ArrayList<>();
+        String last = image == null ? "" : image.substring(image.lastIndexOf('/') + 1);
+        String tag = last.contains(":") ? last.substring(last.indexOf(':') + 1) : "latest";
+        boolean mutable = tag.equals("latest") || tag.endsWith("-SNAPSHOT");
+        String effective = pullPolicy != null ? pullPolicy : tag.equals("latest") ? "Always" : "IfNotPresent";
+        if (mutable && effective.equals("IfNotPresent")) {
+            out.add(who + ": image " + image + " has a mutable tag but is pulled only if not present (imagePullPolicy "
+                    + effective + "): use Always, Never for an image loaded into the node, or an immutable tag");
+        }
+        return out;
+    }
+
     private static String joinContinuations(String s) {
         return s.replaceAll("\\\\\\r?\\n", " ");
     }

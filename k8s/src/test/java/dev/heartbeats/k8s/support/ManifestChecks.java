@@ -6,7 +6,10 @@ import java.util.Map;
 
 /** The checks on Flink resources, by name, so that the good manifests and the broken ones go through the same code. */
 public enum ManifestChecks {
-    /** Strict validation against the operator's CRD schemas (like kubectl apply --validate=strict). */
+    /**
+     * Strict validation of every object (like kubectl apply --validate=strict): custom resources against their CRDs
+     * (k8s/crds), core objects against k8s/schemas/kubernetes-core.yaml.
+     */
     SCHEMA,
     /** The operator's admission rules (dirs for the upgrade mode, name, jarURI, parallelism, resources, ...). */
     ADMISSION,
@@ -17,10 +20,14 @@ public enum ManifestChecks {
 
     public List<String> run(Manifests m) {
         List<String> errors = new ArrayList<>();
-        CrdSchemas crds = this == SCHEMA ? CrdSchemas.load() : null;
+        if (this == SCHEMA) {
+            ObjectSchemas schemas = ObjectSchemas.get();
+            for (Map<String, Object> r : m.resources) errors.addAll(schemas.validate(r));
+            return errors;
+        }
         for (Map<String, Object> r : m.flinkResources()) {
             switch (this) {
-                case SCHEMA -> errors.addAll(crds.validate(r));
+                case SCHEMA -> throw new AssertionError("handled above");
                 case ADMISSION -> errors.addAll(OperatorRules.validate(r));
                 case CONFIG -> {
                     Object conf = Manifests.at(r, "spec.flinkConfiguration");

@@ -9,13 +9,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-/** Where things are: the repository, the k8s module, the operator's CRDs (setting {@code crds.dir}). */
+/** Where things are: the repository, the k8s module, the reference CRDs and schemas (all inside the repository). */
 public final class Repo {
     private Repo() {}
-
-    /** System property / environment variable naming the directory with the operator's CRD files. */
-    public static final String CRDS_DIR_PROPERTY = "crds.dir";
-    public static final String CRDS_DIR_ENV = "CRDS_DIR";
 
     public static Path root() {
         String r = System.getProperty("repo.root");
@@ -41,12 +37,9 @@ public final class Repo {
         }
     }
 
-    /** -Dcrds.dir, else $CRDS_DIR, else ../shared/crds beside the repository. */
+    /** The operators' CRDs the manifests are validated against: k8s/crds (copies of the releases, see its README). */
     public static Path crdsDir() {
-        String s = System.getProperty(CRDS_DIR_PROPERTY);
-        if (s == null || s.isBlank()) s = System.getenv(CRDS_DIR_ENV);
-        Path p = s == null || s.isBlank() ? root().resolve("../shared/crds") : Path.of(s);
-        return p.toAbsolutePath().normalize();
+        return k8s().resolve("crds");
     }
 
     public static String read(Path p) {
