@@ -4,6 +4,7 @@ import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.common.tables.CatalogLoader;
 import dev.heartbeats.common.tables.TableSnapshot;
+import dev.heartbeats.k8s.support.MonitoredMetrics;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;
 import dev.heartbeats.testing.Scenario;
@@ -61,7 +62,13 @@ class RealClusterIT {
     }
 
     static ApplicationCluster start(String job, Scenario s, String savepoint, String... extra) throws Exception {
+        return start(job, s, savepoint, Map.of(), extra);
+    }
+
+    /** @param edits changes to the FlinkDeployment's flinkConfiguration, as a user would make in the manifest */
+    static ApplicationCluster start(String job, Scenario s, String savepoint, Map<String, String> edits, String... extra) throws Exception {
         FlinkDeployment d = FlinkDeployment.find(manifests, job);
+        d.flinkConfiguration.putAll(edits);
         List<String> args = new ArrayList<>(List.of("--input-topic", s.inputTopic, "--dlq-topic", s.dlqTopic, "--late-topic", s.lateTopic,
                 "--group-id", s.groupId + "-" + job));
         args.addAll(List.of(extra));
@@ -122,8 +129,12 @@ class RealClusterIT {
         String savepoint = before.stopWithSavepoint(work.resolve("object-storage/savepoints").toUri(), Duration.ofMinutes(2));
         before.close();
 
-        ApplicationCluster after = start("segments", s, savepoint);
+        // The upgrade also changes a runtime setting in the manifest: the Flink configuration owns it, the job's own
+        // default (30 s) must not override it.
+        ApplicationCluster after = start("segments", s, savepoint, Map.of("execution.checkpointing.interval", "3 s"));
         after.awaitCheckpointAfterRestore(savepoint, Duration.ofMinutes(2));
+        assertThat(after.rest.get("jobs/" + after.plan.jobId + "/checkpoints/config").path("interval").asLong())
+                .as("checkpoint interval set in the manifest").isEqualTo(3_000);
         DifferentialRun run = feed.get();
         awaitReference(s, run, "segments");
     }
@@ -165,7 +176,9 @@ class RealClusterIT {
     private static void assertMetricsExist(ApplicationCluster c) throws Exception {
         Set<String> scraped = Prometheus.names(c.metricsEndpoints());
         assertThat(scraped).as("metrics scraped from " + c.metricsEndpoints()).isNotEmpty();
-        assertThat(scraped).containsAll(MonitoredMetrics.names(Path.of(System.getProperty("repo.root"))));
+        Set<String> monitored = MonitoredMetrics.names(Path.of(System.getProperty("repo.root")));
+        assertThat(monitored).as("metrics the dashboard and the alerts query").hasSizeGreaterThan(20);
+        assertThat(scraped).as("the scrape of every process").containsAll(monitored);
     }
 
     private static Map<String, String> catalog() throws Exception {
