@@ -53,7 +53,8 @@ class RealClusterIT {
         CatalogLoader.loadDefaults(bed.jdbc());
         dist = Distribution.at(Path.of(System.getProperty("cluster.dist")));
         manifests = Distribution.render(Path.of(System.getProperty("repo.root")), "local");
-        work = Files.createDirectories(Path.of("target", "real-cluster").toAbsolutePath());
+        // A new folder per run: the clusters' configuration, logs and object storage stay for a look after a failure.
+        work = Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), "real-cluster-");
     }
 
     @AfterAll
