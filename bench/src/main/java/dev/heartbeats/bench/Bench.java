@@ -161,7 +161,7 @@ public final class Bench {
                     say(String.format("pre-loading %,d records from %,d viewers into %s (%d partitions) ...", n, s.get(VIEWERS), topic, partitions));
                     long t0 = System.nanoTime();
                     try (LiveProducer producer = new LiveProducer(env.bootstrap, topic)) {
-                        producer.sendAll(new HeartbeatGenerator(base.toBuilder().maxRecords(n).build()));
+                        producer.sendAll(new HeartbeatGenerator(base.toBuilder().maxRecords(n).build().endingAt(System.currentTimeMillis())));
                     }
                     res.preloadSeconds = (System.nanoTime() - t0) / 1e9;
                     say(String.format("pre-loaded in %.1f s", res.preloadSeconds));

@@ -52,9 +52,14 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** Creates an input topic with this stack's partition count, and a dead-letter and late topic with 1. */
+    /**
+     * Creates an input topic with this stack's partition count, and a dead-letter and late topic with 1. The input
+     * topic stamps records with the broker's clock (LogAppendTime, as in k8s/base/kafka/topics.yaml): the record
+     * timestamp that the clock-skew bound F compares event times with.
+     */
     public void createTopics(String input, String dlq, String late) {
         kafka.createTopic(input, partitions);
+        kafka.setTopicConfig(input, "message.timestamp.type", "LogAppendTime");
         kafka.createTopic(dlq, 1);
         kafka.createTopic(late, 1);
     }

@@ -7,6 +7,7 @@ import dev.heartbeats.common.tables.CatalogLoader;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;
+import dev.heartbeats.testing.Routing;
 import dev.heartbeats.testing.Scenario;
 import dev.heartbeats.testing.TableAssert;
 import dev.heartbeats.testing.TestBed;
@@ -44,14 +45,15 @@ class PipelineDifferentialIT {
         for (JobLauncher.Job job : Jobs.all().values()) s.runBounded(job, "--parallelism", "2");
 
         ContractParams params = ContractParams.DEFAULTS;
-        Set<String> tooLate = run.tooLate(params, 5_000);
+        Routing routing = run.routing(params, 5_000);
+        Set<String> tooLate = routing.tooLate;
         assertThat(tooLate).isNotEmpty();
         for (String job : Jobs.all().keySet()) {
             assertThat(DifferentialRun.routed(s, s.lateTopic, job)).as("too late, as routed by " + job).isEqualTo(tooLate);
-            assertThat(DifferentialRun.routed(s, s.dlqTopic, job)).as("invalid, as routed by " + job).isEqualTo(run.invalid());
+            assertThat(DifferentialRun.routed(s, s.dlqTopic, job)).as("invalid, as routed by " + job).isEqualTo(routing.invalid);
         }
 
-        ContractReference.Expected expected = ContractReference.compute(run.counted(tooLate), params, catalog(bed));
+        ContractReference.Expected expected = routing.tables(params, catalog(bed));
         assertThat(expected.contentWatchHourly.stream().filter(r -> r.licensorId == null)).as("catalog misses exercised").isNotEmpty();
         assertThat(expected.adImpressionsHourly).isNotEmpty();
         TableSnapshot actual = s.tables();

@@ -5,6 +5,7 @@ import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.tables.CatalogLoader;
 import dev.heartbeats.testing.ContractReference;
+import dev.heartbeats.testing.Routing;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -12,19 +13,14 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * What the jobs must produce from what a {@link Feed} sent: the exact source positions ("partition@offset") that
- * belong in the dead-letter topic and in the late topic, and the contract's tables over the heartbeats that count.
- *
- * <p>The too-late rule is the suite's (README, interpretation 10), judged per partition in offset order: a valid
- * heartbeat is too late when it is more than L behind the largest event time of the valid, not-too-late heartbeats
- * before it in its partition, minus the out-of-orderness, minus 1 ms. The same rule as
- * {@code DifferentialRun.tooLate}, over records sent by the feed instead of all at once.
+ * belong in the dead-letter topic and in the late topic, and the contract's tables over the heartbeats that count,
+ * by the reference's routing ({@link Routing}, the same as for generated runs) over the records the feed sent.
  */
 final class Expect {
     final Set<String> invalid;
@@ -37,39 +33,27 @@ final class Expect {
     private Expect(List<Feed.Item> items, ContractParams p, long outOfOrdernessMs, Map<String, String> licensors) {
         this.sent = items.size();
         Map<String, Feed.Item> pos = new HashMap<>();
-        Map<Integer, List<Feed.Item>> byPartition = new HashMap<>();
-        Set<String> inv = new HashSet<>();
+        List<Routing.Input> in = new ArrayList<>(items.size());
         for (Feed.Item it : items) {
             pos.put(it.position(), it);
-            byPartition.computeIfAbsent(it.partition, k -> new ArrayList<>()).add(it);
-            if (!it.valid()) inv.add(it.position());
+            in.add(new Routing.Input(it.partition, it.offset, it.heartbeat, it.timestamp));
         }
-        Set<String> late = new HashSet<>();
-        for (List<Feed.Item> records : byPartition.values()) {
-            records.sort((a, b) -> Long.compare(a.offset, b.offset));
-            long max = Long.MIN_VALUE;
-            for (Feed.Item it : records) {
-                if (!it.valid()) continue;
-                long t = it.heartbeat.eventTime;
-                if (max != Long.MIN_VALUE && (max - outOfOrdernessMs - 1) - t > p.allowedLatenessMs) {
-                    late.add(it.position());
-                } else {
-                    max = Math.max(max, t);
-                }
-            }
-        }
-        List<Heartbeat> c = new ArrayList<>();
-        for (Feed.Item it : items) if (it.valid() && !late.contains(it.position())) c.add(it.heartbeat);
-        this.invalid = Collections.unmodifiableSet(inv);
-        this.tooLate = Collections.unmodifiableSet(late);
-        this.counted = Collections.unmodifiableList(c);
+        Routing r = Routing.of(in, p, outOfOrdernessMs);
+        this.invalid = r.invalid;
+        this.tooLate = r.tooLate;
+        this.counted = r.counted;
         this.byPosition = Collections.unmodifiableMap(pos);
-        this.tables = ContractReference.compute(c, p, licensors);
+        this.tables = r.tables(p, licensors);
     }
 
     /** With other parameters (as the jobs were started with). */
     static Expect of(Feed feed, Map<String, String> licensors, ContractParams p, long outOfOrdernessMs) {
         return new Expect(feed.items, p, outOfOrdernessMs, licensors);
+    }
+
+    /** Over the items of several feeds (all sent to the same topic). */
+    static Expect of(List<Feed.Item> items, Map<String, String> licensors, ContractParams p, long outOfOrdernessMs) {
+        return new Expect(items, p, outOfOrdernessMs, licensors);
     }
 
     /** With the default parameters (G, R, T, L, M) and out-of-orderness (5 s) the fault tests run the jobs with. */

@@ -34,12 +34,20 @@ final class Feed {
         final String label;
         volatile int partition = -1;
         volatile long offset = -1;
+        volatile long timestamp = -1;
+        /** The record's timestamp to send on a CreateTime topic (the ingestion tier's clock); null: the producer's. */
+        final Long sendTimestamp;
 
         Item(byte[] key, byte[] value, Heartbeat heartbeat, String label) {
+            this(key, value, heartbeat, label, null);
+        }
+
+        Item(byte[] key, byte[] value, Heartbeat heartbeat, String label, Long sendTimestamp) {
             this.key = key;
             this.value = value;
             this.heartbeat = heartbeat;
             this.label = label;
+            this.sendTimestamp = sendTimestamp;
         }
 
         boolean valid() {
@@ -92,13 +100,14 @@ final class Feed {
             for (int i = 0; i < items.size(); i++) {
                 Item it = items.get(i);
                 final int index = i;
-                pending.add(p.send(new ProducerRecord<>(s.inputTopic, it.key, it.value), (m, e) -> {
+                pending.add(p.send(new ProducerRecord<>(s.inputTopic, null, it.sendTimestamp, it.key, it.value), (m, e) -> {
                     if (e != null) {
                         failure.compareAndSet(null, e);
                         return;
                     }
                     items.get(index).partition = m.partition();
                     items.get(index).offset = m.offset();
+                    items.get(index).timestamp = m.timestamp();
                     acked.incrementAndGet();
                 }));
                 if ((i + 1) % batch == 0) {

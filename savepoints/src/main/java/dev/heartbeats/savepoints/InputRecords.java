@@ -39,8 +39,8 @@ public final class InputRecords {
     /** A record to send. */
     public record Record(byte[] key, byte[] value) {}
 
-    /** A record as sent: its index in the input, partition and offset. */
-    public record Sent(int index, Record record, int partition, long offset) {
+    /** A record as sent: its index in the input, partition, offset and Kafka timestamp. */
+    public record Sent(int index, Record record, int partition, long offset, long timestamp) {
         public String position() {
             return partition + "@" + offset;
         }
@@ -130,7 +130,7 @@ public final class InputRecords {
         List<Sent> sent = new ArrayList<>(acks.size());
         for (int i = 0; i < acks.size(); i++) {
             RecordMetadata m = acks.get(i).get();
-            sent.add(new Sent(from + i, records.get(from + i), m.partition(), m.offset()));
+            sent.add(new Sent(from + i, records.get(from + i), m.partition(), m.offset(), m.timestamp()));
         }
         return sent;
     }

@@ -170,7 +170,7 @@ public final class UpgradeRehearsal {
         List<InputRecords.Sent> input = new ArrayList<>();
         int i = 0;
         for (ConsumerRecord<byte[], byte[]> r : env.kafka.readAll(LocalStack.INPUT_TOPIC)) {
-            input.add(new InputRecords.Sent(i++, new InputRecords.Record(r.key(), r.value()), r.partition(), r.offset()));
+            input.add(new InputRecords.Sent(i++, new InputRecords.Record(r.key(), r.value()), r.partition(), r.offset(), r.timestamp()));
         }
         long total = end.values().stream().mapToLong(Long::longValue).sum();
         JobConfig cfg = upgrades.get(0).job.parse(upgrades.get(0).args);

@@ -1,7 +1,6 @@
 package dev.heartbeats.testing;
 
 import dev.heartbeats.common.contract.ContractParams;
-import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.generator.GeneratedRecord;
 import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.common.generator.HeartbeatGenerator;
@@ -14,7 +13,6 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,11 +30,14 @@ public final class DifferentialRun {
         public final GeneratedRecord record;
         public final int partition;
         public final long offset;
+        /** The record's Kafka timestamp: the broker's append time on a LogAppendTime topic. */
+        public final long timestamp;
 
-        Sent(GeneratedRecord record, int partition, long offset) {
+        Sent(GeneratedRecord record, int partition, long offset, long timestamp) {
             this.record = record;
             this.partition = partition;
             this.offset = offset;
+            this.timestamp = timestamp;
         }
 
         public String position() {
@@ -73,47 +74,16 @@ public final class DifferentialRun {
         List<Sent> sent = new ArrayList<>(records.size());
         for (int i = 0; i < records.size(); i++) {
             RecordMetadata m = acks.get(i).get();
-            sent.add(new Sent(records.get(i), m.partition(), m.offset()));
+            sent.add(new Sent(records.get(i), m.partition(), m.offset(), m.timestamp()));
         }
         return new DifferentialRun(sent);
     }
 
-    /**
-     * The records that are too late under the suite's rule: more than L behind their partition's watermark, which is
-     * the largest event time of the valid, not-too-late heartbeats before them in the partition minus the
-     * out-of-orderness minus 1 ms.
-     */
-    public Set<String> tooLate(ContractParams p, long outOfOrdernessMs) {
-        Map<Integer, List<Sent>> byPartition = new HashMap<>();
-        for (Sent x : sent) byPartition.computeIfAbsent(x.partition, k -> new ArrayList<>()).add(x);
-        Set<String> late = new HashSet<>();
-        for (List<Sent> records : byPartition.values()) {
-            records.sort((a, b) -> Long.compare(a.offset, b.offset));
-            long max = Long.MIN_VALUE;
-            for (Sent x : records) {
-                Heartbeat h = x.record.heartbeat();
-                if (h == null) continue;
-                if (max != Long.MIN_VALUE && (max - outOfOrdernessMs - 1) - h.eventTime > p.allowedLatenessMs) {
-                    late.add(x.position());
-                } else {
-                    max = Math.max(max, h.eventTime);
-                }
-            }
-        }
-        return late;
-    }
-
-    public Set<String> invalid() {
-        Set<String> out = new HashSet<>();
-        for (Sent x : sent) if (!x.record.isValid()) out.add(x.position());
-        return out;
-    }
-
-    /** The valid heartbeats that count: all valid ones but the given too-late positions. */
-    public List<Heartbeat> counted(Set<String> tooLate) {
-        List<Heartbeat> out = new ArrayList<>();
-        for (Sent x : sent) if (x.record.isValid() && !tooLate.contains(x.position())) out.add(x.record.heartbeat());
-        return out;
+    /** How the contract routes what was sent ({@link Routing}): invalid, too late, and the heartbeats that count. */
+    public Routing routing(ContractParams p, long outOfOrdernessMs) {
+        List<Routing.Input> in = new ArrayList<>(sent.size());
+        for (Sent x : sent) in.add(new Routing.Input(x.partition, x.offset, x.record.isValid() ? x.record.heartbeat() : null, x.timestamp));
+        return Routing.of(in, p, outOfOrdernessMs);
     }
 
     /** Source positions ("partition@offset") of the records a job routed to {@code topic}. */

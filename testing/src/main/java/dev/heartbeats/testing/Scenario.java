@@ -71,6 +71,15 @@ public final class Scenario {
         sendRecords(records);
     }
 
+    /** Sends heartbeats to one partition of the input topic, whatever their keys (too-late is decided per partition). */
+    public void sendToPartition(int partition, List<Heartbeat> heartbeats) {
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (Heartbeat h : heartbeats) {
+            records.add(new ProducerRecord<>(inputTopic, partition, h.userId.getBytes(StandardCharsets.UTF_8), HeartbeatJson.toBytes(h)));
+        }
+        sendRecords(records);
+    }
+
     /** Sends raw values (any bytes, null for a tombstone) with the given key. */
     public void sendRaw(byte[] key, byte[]... values) {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();

@@ -7,6 +7,7 @@ import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.k8s.support.MonitoredMetrics;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;
+import dev.heartbeats.testing.Routing;
 import dev.heartbeats.testing.Scenario;
 import dev.heartbeats.testing.TableAssert;
 import dev.heartbeats.testing.TestBed;
@@ -93,12 +94,13 @@ class RealClusterIT {
         System.out.printf("real cluster: three application clusters ran 20,000 records to their end in %,d ms%n", System.currentTimeMillis() - t0);
         for (ApplicationCluster c : cs) c.close();
 
-        Set<String> tooLate = run.tooLate(PARAMS, 5_000);
+        Routing routing = run.routing(PARAMS, 5_000);
+        Set<String> tooLate = routing.tooLate;
         for (String job : JOBS) {
             assertThat(DifferentialRun.routed(s, s.lateTopic, job)).as("too late, as routed by " + job).isEqualTo(tooLate);
-            assertThat(DifferentialRun.routed(s, s.dlqTopic, job)).as("invalid, as routed by " + job).isEqualTo(run.invalid());
+            assertThat(DifferentialRun.routed(s, s.dlqTopic, job)).as("invalid, as routed by " + job).isEqualTo(routing.invalid);
         }
-        ContractReference.Expected expected = ContractReference.compute(run.counted(tooLate), PARAMS, catalog());
+        ContractReference.Expected expected = routing.tables(PARAMS, catalog());
         TableAssert.assertMatches(s.tables(), expected);
         TableAssert.assertWatchTimeConsistent(s.tables());
     }
@@ -158,8 +160,8 @@ class RealClusterIT {
 
     /** Live input: the tables reach the reference's rows once every record has been processed. */
     private static void awaitReference(Scenario s, DifferentialRun run, String job) throws Exception {
-        Set<String> tooLate = run.tooLate(PARAMS, 5_000);
-        ContractReference.Expected expected = ContractReference.compute(run.counted(tooLate), PARAMS, Map.of());
+        Routing routing = run.routing(PARAMS, 5_000);
+        ContractReference.Expected expected = routing.tables(PARAMS, Map.of());
         long deadline = System.currentTimeMillis() + 120_000;
         String diff;
         do {
@@ -170,8 +172,8 @@ class RealClusterIT {
             Thread.sleep(500);
         } while (System.currentTimeMillis() < deadline);
         assertThat(diff).as("tables against the reference after 2 minutes").isEmpty();
-        assertThat(DifferentialRun.routed(s, s.dlqTopic, job)).as("invalid records in the DLQ").containsAll(run.invalid());
-        assertThat(DifferentialRun.routed(s, s.lateTopic, job)).as("too-late records").isEqualTo(tooLate);
+        assertThat(DifferentialRun.routed(s, s.dlqTopic, job)).as("invalid records in the DLQ").containsAll(routing.invalid);
+        assertThat(DifferentialRun.routed(s, s.lateTopic, job)).as("too-late records").isEqualTo(routing.tooLate);
     }
 
     private static void assertMetricsExist(ApplicationCluster c) throws Exception {

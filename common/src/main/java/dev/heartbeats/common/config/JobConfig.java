@@ -32,9 +32,10 @@ public final class JobConfig implements Serializable {
         this.jobName = jobName;
         this.settings = s;
         this.params = new ContractParams(s.get(SESSION_GAP).toMillis(), s.get(MAX_RATE), s.get(TOLERANCE).toMillis(),
-                s.get(ALLOWED_LATENESS).toMillis(), s.get(MAX_SESSION).toMillis());
+                s.get(ALLOWED_LATENESS).toMillis(), s.get(MAX_SESSION).toMillis(), s.get(MAX_CLOCK_SKEW).toMillis());
         if (params.sessionGapMs <= 0) throw new ConfigException("--session-gap: must be > 0");
         if (params.maxSessionMs <= 0) throw new ConfigException("--max-session: must be > 0");
+        if (params.maxClockSkewMs < 0) throw new ConfigException("--max-clock-skew: must be >= 0");
         this.bootstrapServers = s.get(BOOTSTRAP_SERVERS);
         this.inputTopic = s.get(INPUT_TOPIC);
         this.dlqTopic = s.get(DLQ_TOPIC);

@@ -44,7 +44,8 @@ public final class JobOptions {
     public static final Option<java.time.Duration> OUT_OF_ORDERNESS = Option.duration("out-of-orderness", "5s",
             "watermark delay behind the largest event time seen on a partition");
     public static final Option<java.time.Duration> IDLE_TIMEOUT = Option.duration("idle-timeout", "30s",
-            "after this long without records a partition stops holding the watermark back; when all input is idle the watermark moves on with the wall clock");
+            "after this long without records a partition stops holding Flink's watermark back (results are written all the same; "
+                    + "state a later record of the partition may still need is kept)");
 
     // Contract parameters (section 2)
     public static final Option<java.time.Duration> SESSION_GAP = Option.duration("session-gap", "30s", "G: a pause longer than this ends a session");
@@ -53,10 +54,12 @@ public final class JobOptions {
     public static final Option<java.time.Duration> ALLOWED_LATENESS = Option.duration("allowed-lateness", "10min",
             "L: how far behind the watermark a heartbeat may still correct results");
     public static final Option<java.time.Duration> MAX_SESSION = Option.duration("max-session", "12h", "M: maximum session length");
+    public static final Option<java.time.Duration> MAX_CLOCK_SKEW = Option.duration("max-clock-skew", "5min",
+            "F: a heartbeat whose event_time is more than this ahead of its Kafka record's timestamp is invalid (a device clock in the future)");
 
     public static final List<Option<?>> COMMON = List.of(
             BOOTSTRAP_SERVERS, INPUT_TOPIC, DLQ_TOPIC, LATE_TOPIC, GROUP_ID, STARTING_OFFSETS, BOUNDED,
             JDBC_URL, JDBC_USER, SINK_BATCH_SIZE, SINK_FLUSH_INTERVAL, SINK_MAX_RETRY_TIME,
             PARALLELISM, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, OUT_OF_ORDERNESS, IDLE_TIMEOUT,
-            SESSION_GAP, MAX_RATE, TOLERANCE, ALLOWED_LATENESS, MAX_SESSION);
+            SESSION_GAP, MAX_RATE, TOLERANCE, ALLOWED_LATENESS, MAX_SESSION, MAX_CLOCK_SKEW);
 }

@@ -17,6 +17,14 @@ public class Heartbeat {
     public String adId;
     public long adPositionMs;
     public long adDurationMs;
+    /**
+     * Not part of the contract: the Kafka partition the heartbeat was read from, and that partition's watermark just
+     * after it (the largest event time up to it minus the out-of-orderness), set where too-late is decided. The keyed
+     * operators keep their state for as long as a later heartbeat of the partition could still need it. -1 and
+     * {@link Long#MIN_VALUE}: unknown. Not compared by {@link #equals}.
+     */
+    public int sourcePartition = -1;
+    public long partitionWatermark = Long.MIN_VALUE;
 
     public Heartbeat() {}
 
@@ -48,6 +56,8 @@ public class Heartbeat {
         h.adId = adId;
         h.adPositionMs = adPositionMs;
         h.adDurationMs = adDurationMs;
+        h.sourcePartition = sourcePartition;
+        h.partitionWatermark = partitionWatermark;
         return h;
     }
 

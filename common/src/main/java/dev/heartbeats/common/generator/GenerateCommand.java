@@ -88,13 +88,19 @@ public final class GenerateCommand {
         if (live && s.isSet(VIEWERS)) throw new ConfigException("--viewers: not with --rate (the rate sets the viewers: about rate x 5)");
         if (live && s.isSet(START_TIME)) throw new ConfigException("--start-time: not with --rate (live event times follow the wall clock)");
         b.viewers(s.get(VIEWERS));
-        if (s.isSet(START_TIME)) b.startTime(parseInstant(s.get(START_TIME)));
+        if (s.isSet(START_TIME)) {
+            long start = parseInstant(s.get(START_TIME));
+            if (start > nowMs) throw new ConfigException("--start-time: " + s.get(START_TIME) + " is in the future; the broker stamps records with "
+                    + "their arrival time and event times more than F ahead of it are invalid");
+            b.startTime(start);
+        }
         Long records = s.get(RECORDS);
         b.maxRecords(records != null ? records : live ? GeneratorConfig.UNLIMITED : DEFAULT_RECORDS);
         GeneratorConfig cfg;
         try {
             cfg = b.build();
-            return live ? LiveProducer.liveConfig(cfg, rate, nowMs) : cfg;
+            if (live) return LiveProducer.liveConfig(cfg, rate, nowMs);
+            return s.isSet(START_TIME) ? cfg : cfg.endingAt(nowMs);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("generator settings: " + e.getMessage());
         }

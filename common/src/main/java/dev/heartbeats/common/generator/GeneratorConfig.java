@@ -99,6 +99,18 @@ public final class GeneratorConfig {
     /** Event time of the first heartbeats, epoch ms. */
     public long startTime() { return startTime; }
 
+    /**
+     * The same stream with its simulated clock ending at {@code nowMs} instead of starting at {@link #startTime()}: a
+     * pre-load covers far more event time than it takes to send, and on a LogAppendTime topic the broker stamps each
+     * record with its arrival, so a clock running ahead of the wall clock would make heartbeats invalid (clock skew).
+     * The span is estimated from the records and viewers (one heartbeat per viewer every 5 s).
+     */
+    public GeneratorConfig endingAt(long nowMs) {
+        if (maxRecords == UNLIMITED) throw new IllegalArgumentException("an unlimited stream has no end to place");
+        long spanMs = (long) (maxRecords / (viewers * LiveProducer.RECORDS_PER_VIEWER_SECOND) * 1000);
+        return toBuilder().startTime(nowMs - spanMs).build();
+    }
+
     /** Records to emit in all (valid, duplicated, invalid, ...), or {@link #UNLIMITED}. */
     public long maxRecords() { return maxRecords; }
 

@@ -6,16 +6,14 @@ import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.util.clock.RelativeClock;
 
 /**
- * Per-partition watermarks: bounded out-of-orderness over valid heartbeats' event times. Invalid records do not
- * move the watermark. A partition that has had no heartbeat for the idle timeout since it was opened is idle (it
- * holds nothing back); not before, because a split whose first records are still on their way must hold the
- * watermark back, or a finished or faster subtask's watermark would run ahead of them. Once a partition that had
- * heartbeats has been quiet for the idle timeout, its watermark moves on with the wall clock, so that when all
- * traffic stops the open sessions still close (contract: "an idle source must not hold results back forever").
+ * Per-partition watermarks from the data alone: bounded out-of-orderness over valid heartbeats' event times; invalid
+ * records (a device clock in the future among them) do not move them. A partition that has had no valid heartbeat for
+ * the idle timeout is idle: it stops holding Flink's watermark back. It never moves on with the wall clock: results
+ * are written as they change, so nothing waits for the watermark to be seen, and the keyed operators keep what a
+ * later heartbeat of an idle partition may still need ({@code DataWatermarkOperator}).
  *
  * <p>Quiet time is measured on the source's input-activity clock, which Flink pauses while the source is
- * back-pressured: a source that stops reading because a sink is blocked (a database outage) is not idle, and its
- * backlog must not be judged against a watermark that moved on without it.
+ * back-pressured: a source that stops reading because a sink is blocked (a database outage) is not idle.
  */
 public class HeartbeatWatermarks implements WatermarkGenerator<IngestedRecord> {
     private final long outOfOrdernessMs;
@@ -41,13 +39,12 @@ public class HeartbeatWatermarks implements WatermarkGenerator<IngestedRecord> {
 
     @Override
     public void onPeriodicEmit(WatermarkOutput output) {
-        long quietFor = activityClock.relativeTimeMillis() - lastActivityMs;
-        if (maxTimestamp == Long.MIN_VALUE) {
-            if (quietFor > idleTimeoutMs) output.markIdle();
+        if (activityClock.relativeTimeMillis() - lastActivityMs > idleTimeoutMs) {
+            output.markIdle();
             return;
         }
+        if (maxTimestamp == Long.MIN_VALUE) return;
         long wm = maxTimestamp - outOfOrdernessMs - 1;
-        if (quietFor > idleTimeoutMs) wm += quietFor - idleTimeoutMs;
         if (wm > emitted) {
             emitted = wm;
             output.emitWatermark(new Watermark(wm));

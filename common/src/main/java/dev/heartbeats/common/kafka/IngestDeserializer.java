@@ -1,5 +1,6 @@
 package dev.heartbeats.common.kafka;
 
+import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.parse.HeartbeatParser;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -7,11 +8,19 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
-/** Parses and validates each record as the source reads it; never throws on input. */
+/**
+ * Parses and validates each record as the source reads it, the clock-skew bound F included (an event time more than F
+ * ahead of the record's timestamp, which on a LogAppendTime topic is the broker's clock); never throws on input.
+ */
 public class IngestDeserializer implements KafkaRecordDeserializationSchema<IngestedRecord> {
     private static final long serialVersionUID = 1L;
 
+    private final ContractParams params;
     private transient HeartbeatParser parser;
+
+    public IngestDeserializer(ContractParams params) {
+        this.params = params;
+    }
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<IngestedRecord> out) {
@@ -19,6 +28,7 @@ public class IngestDeserializer implements KafkaRecordDeserializationSchema<Inge
         IngestedRecord r = new IngestedRecord();
         Heartbeat h = new Heartbeat();
         String reason = parser.parse(record.value(), h);
+        if (reason == null) reason = params.clockSkewViolation(h.eventTime, record.timestamp());
         if (reason == null) {
             r.heartbeat = h;
         } else {

@@ -55,7 +55,7 @@ public final class HeartbeatIngest {
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setTopics(cfg.inputTopic)
                 .setGroupId(cfg.groupId)
-                .setDeserializer(new IngestDeserializer())
+                .setDeserializer(new IngestDeserializer(cfg.params))
                 .setProperty("commit.offsets.on.checkpoint", "true")
                 .setProperty("partition.discovery.interval.ms", "60000");
         switch (cfg.startingOffsets) {

@@ -16,8 +16,11 @@ import java.io.IOException;
  * about 40 bytes for a content heartbeat, written without reflection (the POJO serializer reads and writes each of
  * the nine fields through reflection, with a null marker for each).
  *
- * <pre>format 1: header (bits 0-2 event ordinal, bit 3 device set, bit 4 ad fields) · user id · video id (StringValue)
- *           · event time · position (zig-zag varints) · [device] · [ad id · ad position · ad duration]</pre>
+ * <pre>format 1: header (bits 0-2 event ordinal, bit 3 device set, bit 4 ad fields, bit 5 source partition, bit 6 partition
+ *           watermark) · user id · video id (StringValue) · event time · position (zig-zag varints) · [device]
+ *           · [ad id · ad position · ad duration] · [source partition (varint)] · [event time - partition watermark]</pre>
+ *
+ * Network only (never in state), so the optional fields are new flags of format 1.
  */
 public final class HeartbeatSerializer extends CompactSerializer<Heartbeat> {
     private static final long serialVersionUID = 1L;
@@ -26,7 +29,7 @@ public final class HeartbeatSerializer extends CompactSerializer<Heartbeat> {
     public static final CompactTypeInfo<Heartbeat> TYPE = new CompactTypeInfo<>(Heartbeat.class, () -> INSTANCE);
 
     private static final EventType[] EVENTS = EventType.values();
-    private static final int DEVICE = 1 << 3, AD = 1 << 4;
+    private static final int DEVICE = 1 << 3, AD = 1 << 4, PARTITION = 1 << 5, WATERMARK = 1 << 6;
 
     private HeartbeatSerializer(int readVersion) {
         super(readVersion);
@@ -45,7 +48,9 @@ public final class HeartbeatSerializer extends CompactSerializer<Heartbeat> {
     @Override
     protected void write(Heartbeat h, DataOutputView out) throws IOException {
         boolean ad = h.adId != null;
-        out.writeByte(h.event.ordinal() | (h.deviceId != null ? DEVICE : 0) | (ad ? AD : 0));
+        boolean partition = h.sourcePartition >= 0;
+        boolean watermark = h.partitionWatermark != Long.MIN_VALUE;
+        out.writeByte(h.event.ordinal() | (h.deviceId != null ? DEVICE : 0) | (ad ? AD : 0) | (partition ? PARTITION : 0) | (watermark ? WATERMARK : 0));
         StringValue.writeString(h.userId, out);
         StringValue.writeString(h.videoId, out);
         Varints.writeSigned(out, h.eventTime);
@@ -56,6 +61,8 @@ public final class HeartbeatSerializer extends CompactSerializer<Heartbeat> {
             Varints.writeSigned(out, h.adPositionMs);
             Varints.writeSigned(out, h.adDurationMs);
         }
+        if (partition) Varints.writeSigned(out, h.sourcePartition);
+        if (watermark) Varints.writeSigned(out, h.eventTime - h.partitionWatermark);
     }
 
     @Override
@@ -73,6 +80,8 @@ public final class HeartbeatSerializer extends CompactSerializer<Heartbeat> {
             h.adPositionMs = Varints.readSigned(in);
             h.adDurationMs = Varints.readSigned(in);
         }
+        if ((header & PARTITION) != 0) h.sourcePartition = (int) Varints.readSigned(in);
+        if ((header & WATERMARK) != 0) h.partitionWatermark = h.eventTime - Varints.readSigned(in);
         return h;
     }
 

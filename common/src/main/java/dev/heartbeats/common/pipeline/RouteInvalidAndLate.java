@@ -25,14 +25,14 @@ import java.util.Map;
  * Splits what the source read: valid heartbeats go on, invalid records to the dead-letter output, and heartbeats
  * more than L behind the watermark to the late output.
  *
- * <p>The watermark a record is judged against is its partition's: the largest event time of the valid heartbeats
- * before it in that partition, minus the out-of-orderness (exactly what the partition's watermark generator derives
- * from them), or Flink's current watermark here if that is ahead (an idle source moving on with the wall clock).
- * Judging each record against the data before it, rather than against a periodically emitted watermark, makes the
- * decision the same in every job and every run over the same partitions (so the tables of different jobs agree),
- * and the per-partition maxima are checkpointed so that a replay decides the same way again. It is safe for the
- * keyed operators downstream: their watermark never runs ahead of the partition watermark a record was checked
- * against. Checking here, right after the source, also keeps the original bytes at hand.
+ * <p>The watermark a record is judged against is its partition's, derived from the data alone: the largest event
+ * time of the valid heartbeats before it in that partition, minus the out-of-orderness. Neither the wall clock,
+ * nor idleness, nor how far other partitions are, nor a restart changes it: the per-partition maxima are part of the
+ * checkpoint, so every job and every replay over the same partitions routes the same records (the contract's
+ * too-late rule; a partition's first heartbeat is never too late). Each heartbeat leaves tagged with its partition
+ * and that partition's watermark after it, so that the keyed operators keep state for as long as a later heartbeat
+ * of the partition may still need it ({@link DataWatermarkOperator}). Checking here, right after the source, also
+ * keeps the original bytes at hand.
  */
 public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbeat> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
@@ -77,17 +77,25 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
         long eventTime = r.heartbeat.eventTime;
         String partition = partitionKey(r);
         Long max = partitionMax.get(partition);
-        long watermark = max == null ? Long.MIN_VALUE : max - outOfOrdernessMs - 1;
-        watermark = Math.max(watermark, ctx.timerService().currentWatermark());
+        long watermark = watermark(max);
         if (watermark != Long.MIN_VALUE && watermark - eventTime > allowedLatenessMs) {
             late.inc();
             ctx.output(LATE, DeadLetter.of(r, "too late: event_time " + eventTime + " is " + (watermark - eventTime)
                     + " ms behind the watermark " + watermark + " of partition " + r.partition + " (allowed lateness " + allowedLatenessMs + " ms)"));
             return;
         }
-        if (max == null || eventTime > max) partitionMax.put(partition, eventTime);
+        if (max == null || eventTime > max) {
+            max = eventTime;
+            partitionMax.put(partition, max);
+        }
         valid.inc();
+        r.heartbeat.sourcePartition = r.partition;
+        r.heartbeat.partitionWatermark = watermark(max);
         out.collect(r.heartbeat);
+    }
+
+    private long watermark(Long max) {
+        return max == null ? Long.MIN_VALUE : max - outOfOrdernessMs - 1;
     }
 
     private String partitionKey(IngestedRecord r) {

@@ -94,6 +94,8 @@ class SettingsTest {
         assertThat(p.toleranceMs).isEqualTo(ContractParams.DEFAULTS.toleranceMs);
         assertThat(p.allowedLatenessMs).isEqualTo(ContractParams.DEFAULTS.allowedLatenessMs);
         assertThat(p.maxSessionMs).isEqualTo(ContractParams.DEFAULTS.maxSessionMs);
+        assertThat(p.maxClockSkewMs).isEqualTo(ContractParams.DEFAULTS.maxClockSkewMs).isEqualTo(300_000);
+        assertThat(job("--max-clock-skew", "1min").params.maxClockSkewMs).isEqualTo(60_000);
         assertThat(cfg.groupId).isEqualTo("heartbeat-test");
         cfg = job("--session-gap", "5s", "--max-rate", "1.5", "--tolerance", "0ms", "--allowed-lateness", "1min", "--max-session", "1h");
         assertThat(cfg.params.sessionGapMs).isEqualTo(5_000);

@@ -23,8 +23,9 @@ class GenerateCommandTest {
         assertThat(c.maxRecords()).isEqualTo(GenerateCommand.DEFAULT_RECORDS);
         assertThat(c.viewers()).isEqualTo(1000);
         assertThat(c.seed()).isEqualTo(1);
-        assertThat(c.startTime()).isEqualTo(GeneratorConfig.DEFAULT_START_TIME);
         assertThat(c.adversityTotal()).isZero();
+        // A pre-load simulates the past: 1,000,000 records of 1,000 viewers (one heartbeat each 5 s) end now.
+        assertThat(c.startTime()).isEqualTo(NOW - 5_000_000); // 5,000 s
     }
 
     @Test
@@ -59,6 +60,8 @@ class GenerateCommandTest {
         assertThatThrownBy(() -> config("--start-time", "yesterday")).isInstanceOf(ConfigException.class).hasMessageStartingWith("--start-time:");
         assertThatThrownBy(() -> config("--start-time", "1990-01-01T00:00:00Z")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("startTime");
+        assertThatThrownBy(() -> config("--start-time", Instant.ofEpochMilli(NOW + 1).toString())).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("--start-time:").hasMessageContaining("in the future");
         assertThatThrownBy(() -> config("--rate", "10", "--viewers", "5")).isInstanceOf(ConfigException.class).hasMessageStartingWith("--viewers:");
         assertThatThrownBy(() -> config("--rate", "10", "--start-time", "2026-01-01T00:00:00Z")).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("--start-time:");

@@ -7,6 +7,7 @@ import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.jdbc.Change;
 import dev.heartbeats.common.jdbc.JdbcUpsertSink;
 import dev.heartbeats.common.kafka.DeadLetter;
+import dev.heartbeats.common.pipeline.DataWatermarkOperator;
 import dev.heartbeats.common.pipeline.HeartbeatIngest;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.pipeline.TableJobs;
@@ -106,7 +107,7 @@ public final class AdImpressionsJob implements TableJobs.HourlyTotalsJob {
                 .uid(AD_FILTER_UID)
                 .name("Ad heartbeats")
                 .keyBy(new AdViewKey())
-                .process(new AdViewsFunction(cfg.params), AdViewsFunction.ROW_TYPE)
+                .transform("Ad views per (user, video, ad)", AdViewsFunction.ROW_TYPE, new DataWatermarkOperator<>(new AdViewsFunction(cfg.params)))
                 .uid(AD_VIEWS_UID)
                 .name("Ad views per (user, video, ad)");
         DataStream<DeadLetter> behind = views.getSideOutput(AdViewsFunction.BEHIND_WATERMARK);

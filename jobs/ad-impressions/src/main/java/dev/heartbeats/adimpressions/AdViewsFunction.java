@@ -39,7 +39,10 @@ import java.util.List;
 public class AdViewsFunction extends KeyedProcessFunction<String, Heartbeat, Row> {
     private static final long serialVersionUID = 1L;
 
-    /** Heartbeats more than L behind this operator's watermark; unreachable while lateness is checked upstream. */
+    /**
+     * Heartbeats more than L behind this operator's watermark and their own partition's (the one too-late is decided
+     * by upstream): none that the routing let through; it guards heartbeats that come without their partition's.
+     */
     public static final OutputTag<DeadLetter> BEHIND_WATERMARK = new OutputTag<>("ad-behind-watermark") {};
 
     public static final String[] FIELDS = {"user_id", "video_id", "ad_id", "view_start", "hour",
@@ -71,7 +74,7 @@ public class AdViewsFunction extends KeyedProcessFunction<String, Heartbeat, Row
 
     @Override
     public void processElement(Heartbeat h, Context ctx, Collector<Row> out) throws Exception {
-        long watermark = ctx.timerService().currentWatermark();
+        long watermark = Math.min(ctx.timerService().currentWatermark(), h.partitionWatermark == Long.MIN_VALUE ? Long.MAX_VALUE : h.partitionWatermark);
         if (watermark != Long.MIN_VALUE && watermark - h.eventTime > params.allowedLatenessMs) {
             DeadLetter d = new DeadLetter();
             d.value = HeartbeatJson.toBytes(h);

@@ -7,7 +7,7 @@ import dev.heartbeats.common.tables.WatchSegment;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import dev.heartbeats.common.pipeline.DataWatermarkOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * plus the {@link PendingRows} the coalescing held back at the checkpoint, which this operator writes first when it
  * is restored.
  */
-public class SegmentsOperator extends KeyedProcessOperator<String, Heartbeat, Change<WatchSegment>> implements PairCache.Host {
+public class SegmentsOperator extends DataWatermarkOperator<String, Change<WatchSegment>> implements PairCache.Host {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(SegmentsOperator.class);
 

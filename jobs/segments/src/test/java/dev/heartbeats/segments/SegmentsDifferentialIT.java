@@ -6,6 +6,7 @@ import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;
+import dev.heartbeats.testing.Routing;
 import dev.heartbeats.testing.Scenario;
 import dev.heartbeats.testing.TableAssert;
 import dev.heartbeats.testing.TestBed;
@@ -39,12 +40,13 @@ class SegmentsDifferentialIT {
         s.runBounded(new SegmentsJob(), "--parallelism", "2");
 
         ContractParams params = ContractParams.DEFAULTS;
-        Set<String> tooLate = run.tooLate(params, 5_000);
+        Routing routing = run.routing(params, 5_000);
+        Set<String> tooLate = routing.tooLate;
         assertThat(tooLate).isNotEmpty();
         assertThat(DifferentialRun.routed(s, s.lateTopic, SegmentsJob.NAME)).isEqualTo(tooLate);
-        assertThat(DifferentialRun.routed(s, s.dlqTopic, SegmentsJob.NAME)).isEqualTo(run.invalid());
+        assertThat(DifferentialRun.routed(s, s.dlqTopic, SegmentsJob.NAME)).isEqualTo(routing.invalid);
 
-        ContractReference.Expected expected = ContractReference.compute(run.counted(tooLate), params, Map.of());
+        ContractReference.Expected expected = routing.tables(params, Map.of());
         TableSnapshot actual = s.tables();
         assertThat(expected.watchSegments).hasSizeGreaterThan(500);
         TableAssert.assertWatchSegments(actual.watchSegments, expected.watchSegments);

@@ -6,6 +6,7 @@ import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.jdbc.Change;
 import dev.heartbeats.common.jdbc.JdbcUpsertSink;
 import dev.heartbeats.common.kafka.DeadLetter;
+import dev.heartbeats.common.pipeline.DataWatermarkOperator;
 import dev.heartbeats.common.pipeline.HeartbeatIngest;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.pipeline.TableJobs;
@@ -109,7 +110,7 @@ public final class WatchTimeJob implements TableJobs.HourlyTotalsJob {
                                                               Sink<Change<ContentWatchHourly>> sink) {
         SingleOutputStreamOperator<Row> pairHours = heartbeats
                 .keyBy(new PairKey())
-                .process(new PairHoursFunction(cfg.params), PairHoursFunction.ROW_TYPE)
+                .transform("Watched time per (user, video, hour)", PairHoursFunction.ROW_TYPE, new DataWatermarkOperator<>(new PairHoursFunction(cfg.params)))
                 .uid(PAIR_HOURS_UID)
                 .name("Watched time per (user, video, hour)");
         DataStream<DeadLetter> behind = pairHours.getSideOutput(PairHoursFunction.BEHIND_FRONTIER);
