@@ -60,7 +60,7 @@ final class BenchEnv implements AutoCloseable {
             CatalogLoader.loadDefaults(env.jdbc);
             return env;
         }
-        JdbcConfig jdbc = new JdbcConfig(jdbcUrl, jdbcUser, Settings.env(JobOptions.JDBC_PASSWORD_ENV, ""), 2000, 500, 120_000);
+        JdbcConfig jdbc = new JdbcConfig(jdbcUrl, jdbcUser, 2000, 500, 120_000); // password from JDBC_PASSWORD at connect
         Schema.apply(jdbc, Schema.Flavor.AUTO);
         CatalogLoader.loadDefaults(jdbc);
         return new BenchEnv(bootstrap, jdbc, null);

@@ -64,7 +64,8 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public JdbcConfig jdbc() {
-        return new JdbcConfig(postgres.jdbcUrl(), postgres.user(), postgres.password(), 2000, 200, 120_000);
+        // The embedded server trusts local connections: no password to read (JDBC_PASSWORD, if set, is ignored).
+        return new JdbcConfig(postgres.jdbcUrl(), postgres.user(), 2000, 200, 120_000);
     }
 
     /** The job arguments that point a job at this stack. */

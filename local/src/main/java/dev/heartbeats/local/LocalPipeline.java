@@ -114,7 +114,7 @@ public final class LocalPipeline {
             bootstrap = stack.kafka.bootstrapServers();
             jdbc = stack.jdbc();
         } else {
-            jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), Settings.env(JobOptions.JDBC_PASSWORD_ENV, ""), 2000, 500, 120_000);
+            jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), 2000, 500, 120_000); // password from JDBC_PASSWORD at connect
             Schema.apply(jdbc, Schema.Flavor.AUTO);
         }
         say("Kafka: " + bootstrap + "   database: " + jdbc.url);

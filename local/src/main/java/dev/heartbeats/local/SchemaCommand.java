@@ -12,17 +12,18 @@ import java.util.List;
 final class SchemaCommand {
     static final Option<Schema.Flavor> FLAVOR = Option.choice("flavor", Schema.Flavor.AUTO, Schema.Flavor.class,
             "schema flavour; auto asks the database (YugabyteDB gets hash-sharded keys)");
-    static final List<Option<?>> OPTIONS = List.of(JobOptions.JDBC_URL, JobOptions.JDBC_USER, FLAVOR);
+    static final List<Option<?>> OPTIONS = List.of(JobOptions.JDBC_URL, JobOptions.JDBC_USER, JobOptions.JDBC_PASSWORD_FILE, FLAVOR);
 
     private SchemaCommand() {}
 
     static void main(String[] args) throws Exception {
         if (Settings.wantsHelp(args)) {
-            System.out.println(Settings.help("Usage: hb schema [settings]   (password from env " + JobOptions.JDBC_PASSWORD_ENV + ")", OPTIONS));
+            System.out.println(Settings.help("Usage: hb schema [settings]   (password from env " + JobOptions.JDBC_PASSWORD_ENV
+                    + " or --" + JobOptions.JDBC_PASSWORD_FILE.name + ")", OPTIONS));
             return;
         }
         Settings s = Settings.parse(args, OPTIONS);
-        JdbcConfig jdbc = new JdbcConfig(s.get(JobOptions.JDBC_URL), s.get(JobOptions.JDBC_USER), Settings.env(JobOptions.JDBC_PASSWORD_ENV, ""), 1, 1, 1);
+        JdbcConfig jdbc = JdbcConfig.fromSettings(s, 1, 1, 1);
         Schema.Flavor applied = Schema.apply(jdbc, s.get(FLAVOR));
         System.out.println("schema applied (" + applied.name().toLowerCase() + " flavour) to " + jdbc);
     }

@@ -47,8 +47,7 @@ public final class JobConfig implements Serializable {
         this.groupId = group != null ? group : "heartbeat-" + jobName;
         this.startingOffsets = s.get(STARTING_OFFSETS);
         this.bounded = s.get(BOUNDED);
-        this.jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), Settings.env(JDBC_PASSWORD_ENV, ""),
-                s.get(SINK_BATCH_SIZE), s.get(SINK_FLUSH_INTERVAL).toMillis(), s.get(SINK_MAX_RETRY_TIME).toMillis());
+        this.jdbc = JdbcConfig.fromSettings(s, s.get(SINK_BATCH_SIZE), s.get(SINK_FLUSH_INTERVAL).toMillis(), s.get(SINK_MAX_RETRY_TIME).toMillis());
         this.parallelism = s.get(PARALLELISM);
         this.checkpointIntervalMs = s.get(CHECKPOINT_INTERVAL).toMillis();
         if (checkpointIntervalMs < 10) throw new ConfigException("--checkpoint-interval: must be at least 10ms");

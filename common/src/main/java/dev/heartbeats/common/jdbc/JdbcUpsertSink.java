@@ -1,6 +1,7 @@
 package dev.heartbeats.common.jdbc;
 
 import dev.heartbeats.common.config.JdbcConfig;
+import dev.heartbeats.common.config.JobOptions;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
@@ -32,6 +33,10 @@ import java.util.concurrent.TimeUnit;
  * row (at-least-once, and replays rewrite the same rows: effectively exactly-once results). A flush runs on the
  * writer's own thread while the task fills the next buffer, so the task does not wait for the database's round
  * trips; it waits only when the next buffer is full before the previous one is written.
+ *
+ * <p>Authentication failures (a rotated password: the driver reads it at every connect, see
+ * {@link dev.heartbeats.common.config.DbPassword}) are retried for {@code --jdbc-auth-retry-time}, other transient
+ * errors for {@code --sink-max-retry-time}.
  *
  * <p>Why not the JDBC connector: the resume point needs a guarded upsert (an older heartbeat or a replay must never
  * move it back), which the connector's dialects cannot express per table; and YSQL reports transaction conflicts
@@ -166,26 +171,48 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
         /** On the writer thread. */
         private void flushBuffer(Map<Object, Change<T>> rows) throws IOException, InterruptedException {
             long started = System.currentTimeMillis();
-            long deadline = started + jdbc.maxRetryTimeMs;
+            withRetries("writing " + rows.size() + " rows to " + spec.table(), () -> writeBuffer(rows));
+            lastFlushMillis = System.currentTimeMillis() - started;
+        }
+
+        interface SqlAction {
+            void run() throws SQLException;
+        }
+
+        /**
+         * On the writer thread: runs {@code action} until it succeeds. A transient error is retried with exponential
+         * back-off for {@code --sink-max-retry-time}, then the job restarts from its checkpoint; an authentication
+         * failure (a password being rotated) for {@code --jdbc-auth-retry-time}, then the job fails naming it; a
+         * permanent error fails the job at once.
+         */
+        private void withRetries(String what, SqlAction action) throws IOException, InterruptedException {
+            long started = System.currentTimeMillis();
             long backoff = 100;
             for (int attempt = 1; ; attempt++) {
                 try {
-                    writeBuffer(rows);
-                    lastFlushMillis = System.currentTimeMillis() - started;
+                    action.run();
                     return;
                 } catch (SQLException e) {
                     closeConnection();
-                    String what = "writing " + rows.size() + " rows to " + spec.table() + " at " + jdbc + " failed: " + SqlErrors.describe(e);
-                    if (!SqlErrors.isTransient(e)) {
+                    String failed = what + " at " + jdbc + " failed: " + SqlErrors.describe(e);
+                    boolean auth = SqlErrors.isAuthentication(e);
+                    if (!auth && !SqlErrors.isTransient(e)) {
                         // Restarting would replay into the same error forever; stop the job with the reason instead.
-                        throw new SuppressRestartsException(new IOException("permanent database error, " + what, e));
+                        throw new SuppressRestartsException(new IOException("permanent database error, " + failed, e));
                     }
-                    if (System.currentTimeMillis() + backoff > deadline) {
-                        throw new IOException("giving up after " + attempt + " attempts in " + (System.currentTimeMillis() - started)
-                                + " ms (sink-max-retry-time); the job restarts from its last checkpoint. Last error: " + what, e);
+                    long elapsed = System.currentTimeMillis() - started;
+                    if (auth && elapsed + backoff > jdbc.authRetryTimeMs) {
+                        // Not a password being rotated any more: a wrong one. Restarts would not fix it.
+                        throw new SuppressRestartsException(new IOException("authentication as " + jdbc.user + " kept failing for " + elapsed
+                                + " ms (jdbc-auth-retry-time); check the password (env " + JobOptions.JDBC_PASSWORD_ENV + " or the file of --"
+                                + JobOptions.JDBC_PASSWORD_FILE.name + "). Last error: " + failed, e));
+                    }
+                    if (!auth && elapsed + backoff > jdbc.maxRetryTimeMs) {
+                        throw new IOException("giving up after " + attempt + " attempts in " + elapsed
+                                + " ms (sink-max-retry-time); the job restarts from its last checkpoint. Last error: " + failed, e);
                     }
                     retries.inc();
-                    LOG.warn("Transient database error (attempt {}), retrying in {} ms: {}", attempt, backoff, what);
+                    LOG.warn("{} database error (attempt {}), retrying in {} ms: {}", auth ? "Authentication" : "Transient", attempt, backoff, failed);
                     Thread.sleep(backoff); // the task blocks at its next hand-off: back-pressure
                     backoff = Math.min(backoff * 2, 5_000);
                 }
