@@ -5,6 +5,7 @@ import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Settings;
 import dev.heartbeats.common.tables.CatalogLoader;
 import dev.heartbeats.common.tables.Schema;
+import dev.heartbeats.schema.Migrations;
 import dev.heartbeats.embedded.LocalStack;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -61,7 +62,7 @@ final class BenchEnv implements AutoCloseable {
             return env;
         }
         JdbcConfig jdbc = new JdbcConfig(jdbcUrl, jdbcUser, 2000, 500, 120_000); // password from JDBC_PASSWORD at connect
-        Schema.apply(jdbc, Schema.Flavor.AUTO);
+        Migrations.apply(jdbc, Schema.Flavor.AUTO);
         CatalogLoader.loadDefaults(jdbc);
         return new BenchEnv(bootstrap, jdbc, null);
     }

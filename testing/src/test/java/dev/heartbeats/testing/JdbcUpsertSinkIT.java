@@ -5,6 +5,7 @@ import dev.heartbeats.common.jdbc.Change;
 import dev.heartbeats.common.jdbc.JdbcUpsertSink;
 import dev.heartbeats.common.tables.OutputTables;
 import dev.heartbeats.common.tables.Schema;
+import dev.heartbeats.schema.Migrations;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.common.tables.WatchSegment;
 import org.apache.flink.api.common.typeinfo.TypeHint;
@@ -166,7 +167,7 @@ class JdbcUpsertSinkIT {
         }
         JdbcConfig shared = bed.jdbc();
         JdbcConfig jdbc = new JdbcConfig(bed.stack.postgres.jdbcUrl(name), shared.user, batchSize, 10, maxRetryTimeMs);
-        Schema.apply(jdbc, Schema.Flavor.POSTGRES);
+        Migrations.apply(jdbc, Schema.Flavor.POSTGRES);
         return jdbc;
     }
 
