@@ -39,7 +39,7 @@ class MigrationsIT {
         assertThat(first.baselined()).isFalse();
         assertThat(first.after()).isEqualTo(Schema.REQUIRED_VERSION);
         assertThat(first.migrationsRun()).isEqualTo(Schema.REQUIRED_VERSION);
-        assertThat(tables(jdbc)).containsAll(Migrations.V1_TABLES);
+        assertThat(tables(jdbc)).containsAll(Migrations.V1_TABLES).contains("writer_fence");
         Schema.requireVersion(jdbc); // does not throw
 
         Migrations.Result second = Migrations.apply(jdbc, Schema.Flavor.AUTO);
@@ -73,7 +73,9 @@ class MigrationsIT {
             assertThat(single(st, "SELECT heartbeats::text FROM watch_segments WHERE user_id = 'u1'")).isEqualTo("61");
             assertThat(single(st, "SELECT position_ms::text FROM video_progress WHERE user_id = 'u1'")).isEqualTo("300000");
             assertThat(single(st, "SELECT string_agg(version || ':' || type, ',' ORDER BY installed_rank) FROM " + Schema.HISTORY_TABLE))
-                    .isEqualTo("1:BASELINE");
+                    .isEqualTo("1:BASELINE,2:SQL");
+            // The fence works on the migrated database: a writer can take it.
+            st.execute("INSERT INTO writer_fence VALUES ('g', 'watch_segments', 0, 1, 'job', 0)");
         }
     }
 
@@ -88,6 +90,19 @@ class MigrationsIT {
         assertThat(tables(jdbc)).containsExactly("watch_segments");
     }
 
+    @Test
+    void anOlderVersionIsNamedInTheJobsCheck() throws Exception {
+        JdbcConfig jdbc = freshDatabase();
+        createAsRelease010(jdbc);
+        Migrations.apply(jdbc, Schema.Flavor.POSTGRES);
+        try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
+            // As a database of a release whose newest migration was version 1 would have it.
+            st.execute("DELETE FROM " + Schema.HISTORY_TABLE + " WHERE version::int > 1");
+        }
+        assertThatThrownBy(() -> Schema.requireVersion(jdbc)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("has schema version 1; this release needs schema version " + Schema.REQUIRED_VERSION);
+    }
+
     /** Flyway gets its connections from the settings, so the YugabyteDB smart driver works too (here on PostgreSQL). */
     @Test
     void theYugabyteDbSmartDriverMigratesToo() throws Exception {
@@ -96,7 +111,7 @@ class MigrationsIT {
         // The YugabyteDB flavour's hash-sharded keys are YSQL only: this server is PostgreSQL, so its flavour is named.
         Migrations.Result r = Migrations.apply(yb, Schema.Flavor.POSTGRES);
         assertThat(r.after()).isEqualTo(Schema.REQUIRED_VERSION);
-        assertThat(tables(pg)).containsAll(Migrations.V1_TABLES);
+        assertThat(tables(pg)).contains("writer_fence");
         assertThat(Schema.installedVersion(yb.connect())).isEqualTo(OptionalInt.of(Schema.REQUIRED_VERSION));
     }
 

@@ -27,13 +27,15 @@ public final class JdbcConfig implements Serializable {
     public final long maxRetryTimeMs;
     /** How long a sink retries an authentication failure (a password being rotated) before the job fails. */
     public final long authRetryTimeMs;
+    /** Whose writes the sinks fence against stale attempts (the job's consumer group); {@code null}: the Flink job's name. */
+    public final String writerGroup;
 
     public JdbcConfig(String url, String user, int batchSize, long flushIntervalMs, long maxRetryTimeMs) {
-        this(url, user, null, batchSize, flushIntervalMs, maxRetryTimeMs, 300_000);
+        this(url, user, null, batchSize, flushIntervalMs, maxRetryTimeMs, 300_000, null);
     }
 
     private JdbcConfig(String url, String user, String passwordFile, int batchSize, long flushIntervalMs, long maxRetryTimeMs,
-                       long authRetryTimeMs) {
+                       long authRetryTimeMs, String writerGroup) {
         if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:yugabytedb:")) {
             throw new ConfigException("--jdbc-url: '" + url + "' must start with jdbc:postgresql: or jdbc:yugabytedb:");
         }
@@ -44,6 +46,7 @@ public final class JdbcConfig implements Serializable {
         this.flushIntervalMs = flushIntervalMs;
         this.maxRetryTimeMs = maxRetryTimeMs;
         this.authRetryTimeMs = authRetryTimeMs;
+        this.writerGroup = writerGroup;
     }
 
     /**
@@ -65,22 +68,25 @@ public final class JdbcConfig implements Serializable {
     }
 
     public JdbcConfig withUrl(String newUrl) {
-        return new JdbcConfig(newUrl, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs);
+        return new JdbcConfig(newUrl, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
     }
 
     public JdbcConfig withUser(String newUser) {
-        return new JdbcConfig(url, newUser, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs);
+        return new JdbcConfig(url, newUser, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
     }
 
     /** The password is read from this file at every connect ({@code null}: from the environment). */
     public JdbcConfig withPasswordFile(String file) {
-        return new JdbcConfig(url, user, file, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs);
+        return new JdbcConfig(url, user, file, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
     }
 
     public JdbcConfig withAuthRetryTime(long ms) {
-        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, ms);
+        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, ms, writerGroup);
     }
 
+    public JdbcConfig withWriterGroup(String group) {
+        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, group);
+    }
 
     public boolean isYugabyteDriver() {
         return url.startsWith("jdbc:yugabytedb:");

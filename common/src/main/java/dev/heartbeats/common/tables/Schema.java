@@ -20,9 +20,9 @@ public final class Schema {
 
     /**
      * The schema version this release's jobs need: the newest migration (a test checks it against the migration
-     * files). 1 is the schema of release 0.1.0.
+     * files). 1 is the schema of release 0.1.0; 2 adds {@code writer_fence}.
      */
-    public static final int REQUIRED_VERSION = 1;
+    public static final int REQUIRED_VERSION = 2;
 
     /** Flyway's history table, where the migrations record what they applied. */
     public static final String HISTORY_TABLE = "flyway_schema_history";
