@@ -82,6 +82,7 @@ class WriterFenceIT {
         JdbcConfig jdbc = freshDatabase().withWriterGroup("fence-it-progress");
         JdbcUpsertSink<VideoProgress> sink = new JdbcUpsertSink<>(jdbc, OutputTables.VIDEO_PROGRESS);
         SinkWriter<Change<VideoProgress>> stale = sink.createWriter(context(RUN, 3, 0));
+        stale.flush(false); // nothing to write: waits until the writer has taken the fence, before the later one starts
         SinkWriter<Change<VideoProgress>> later = sink.createWriter(context(RUN, 4, 0));
         later.write(Change.upsert(progress(60_000, T0 + 60_000)), null);
         later.flush(false);
@@ -106,8 +107,11 @@ class WriterFenceIT {
         holder.write(Change.upsert(segment(0, 9)), null);
         holder.flush(false);
         SinkWriter<Change<WatchSegment>> late = sink.createWriter(context(RUN, 8, 0));
-        late.write(Change.upsert(segment(0, 8)), null);
-        assertThatThrownBy(() -> late.flush(false)).isInstanceOf(IOException.class)
+        // Refused when it takes the fence, on its writer thread: reported at its next write or flush.
+        assertThatThrownBy(() -> {
+            late.write(Change.upsert(segment(0, 8)), null);
+            late.flush(false);
+        }).isInstanceOf(IOException.class)
                 .hasMessageContaining("cannot take the fence").hasMessageContaining("held at epoch 1 by job " + RUN.toHexString() + " restored from checkpoint 9");
         late.close();
 
