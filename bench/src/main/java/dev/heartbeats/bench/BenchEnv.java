@@ -5,6 +5,7 @@ import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Settings;
 import dev.heartbeats.common.tables.CatalogLoader;
 import dev.heartbeats.common.tables.Schema;
+import dev.heartbeats.schema.Migrations;
 import dev.heartbeats.embedded.LocalStack;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -60,8 +61,8 @@ final class BenchEnv implements AutoCloseable {
             CatalogLoader.loadDefaults(env.jdbc);
             return env;
         }
-        JdbcConfig jdbc = new JdbcConfig(jdbcUrl, jdbcUser, Settings.env(JobOptions.JDBC_PASSWORD_ENV, ""), 2000, 500, 120_000);
-        Schema.apply(jdbc, Schema.Flavor.AUTO);
+        JdbcConfig jdbc = new JdbcConfig(jdbcUrl, jdbcUser, 2000, 500, 120_000); // password from JDBC_PASSWORD at connect
+        Migrations.apply(jdbc, Schema.Flavor.AUTO);
         CatalogLoader.loadDefaults(jdbc);
         return new BenchEnv(bootstrap, jdbc, null);
     }

@@ -135,6 +135,29 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         return PASSWORD;
     }
 
+    /**
+     * Makes the server ask {@code role} for its password (SCRAM) on TCP connections from this machine, instead of
+     * trusting it like every other role here: for tests of password handling (a rotation). Prepends the rule to
+     * pg_hba.conf, once, and reloads the configuration; other roles stay trusted.
+     */
+    public synchronized void requirePassword(String role) {
+        ensureOpen();
+        if (!role.matches("[a-z_][a-z0-9_]*")) throw new IllegalArgumentException("role name: " + role);
+        Path hba = dataDir.resolve("pg_hba.conf");
+        try {
+            String current = Files.readString(hba, StandardCharsets.UTF_8);
+            String rule = "host all " + role + " 127.0.0.1/32 scram-sha-256\nhost all " + role + " ::1/128 scram-sha-256\n";
+            if (!current.contains(rule)) Files.writeString(hba, rule + current, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot edit " + hba, e);
+        }
+        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, PASSWORD); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot reload the configuration", e);
+        }
+    }
+
     public int port() {
         return port;
     }

@@ -2,6 +2,7 @@ package dev.heartbeats.embedded;
 
 import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.tables.Schema;
+import dev.heartbeats.schema.Migrations;
 
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -10,7 +11,7 @@ import java.util.List;
 
 /**
  * Everything a job needs around it, in this JVM: a Kafka broker with the heartbeat topics and a PostgreSQL server
- * with the contract's schema. Used by the local run and by the tests.
+ * with the contract's schema (migrated to the newest version). Used by the local run and by the tests.
  */
 public final class LocalStack implements AutoCloseable {
     public static final String INPUT_TOPIC = "heartbeats";
@@ -43,7 +44,7 @@ public final class LocalStack implements AutoCloseable {
             pg = EmbeddedPostgresServer.start(pgPort, pgData);
             LocalStack stack = new LocalStack(kafka, pg, partitions);
             stack.createTopics(INPUT_TOPIC, DLQ_TOPIC, LATE_TOPIC);
-            Schema.apply(stack.jdbc(), Schema.Flavor.POSTGRES);
+            Migrations.apply(stack.jdbc(), Schema.Flavor.POSTGRES);
             return stack;
         } catch (RuntimeException | SQLException e) {
             if (pg != null) pg.close();
@@ -69,7 +70,8 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public JdbcConfig jdbc() {
-        return new JdbcConfig(postgres.jdbcUrl(), postgres.user(), postgres.password(), 2000, 200, 120_000);
+        // The embedded server trusts local connections: no password to read (JDBC_PASSWORD, if set, is ignored).
+        return new JdbcConfig(postgres.jdbcUrl(), postgres.user(), 2000, 200, 120_000);
     }
 
     /** The job arguments that point a job at this stack. */

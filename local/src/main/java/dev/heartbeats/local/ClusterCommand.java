@@ -113,7 +113,7 @@ final class ClusterCommand {
             LocalStack stack = LocalPipeline.quietly(() -> LocalStack.start(4));
             resources.add(stack);
             JdbcConfig jdbc = stack.jdbc();
-            services = new ClusterPlan.Services(stack.kafka.bootstrapServers(), jdbc.url, jdbc.user, jdbc.password);
+            services = new ClusterPlan.Services(stack.kafka.bootstrapServers(), jdbc.url, jdbc.user, stack.postgres.password());
             say("catalog: " + CatalogLoader.loadDefaults(jdbc) + " rows loaded from the sample catalog");
             GeneratorConfig live = LiveProducer.liveConfig(GeneratorConfig.allAdversities(1), s.get(RATE), System.currentTimeMillis());
             producer = new LiveProducer(stack.kafka.bootstrapServers(), LocalStack.INPUT_TOPIC);

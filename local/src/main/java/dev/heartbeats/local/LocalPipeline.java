@@ -12,6 +12,7 @@ import dev.heartbeats.common.generator.LiveProducer;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.tables.CatalogLoader;
 import dev.heartbeats.common.tables.Schema;
+import dev.heartbeats.schema.Migrations;
 import dev.heartbeats.embedded.LocalStack;
 import org.apache.flink.core.execution.JobClient;
 
@@ -107,8 +108,8 @@ public final class LocalPipeline {
             bootstrap = stack.kafka.bootstrapServers();
             jdbc = stack.jdbc();
         } else {
-            jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), Settings.env(JobOptions.JDBC_PASSWORD_ENV, ""), 2000, 500, 120_000);
-            Schema.apply(jdbc, Schema.Flavor.AUTO);
+            jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), 2000, 500, 120_000); // password from JDBC_PASSWORD at connect
+            say("schema: " + Migrations.apply(jdbc, Schema.Flavor.AUTO));
         }
         say("Kafka: " + bootstrap + "   database: " + jdbc.url);
         say("catalog: " + CatalogLoader.loadDefaults(jdbc) + " rows loaded from the sample catalog");

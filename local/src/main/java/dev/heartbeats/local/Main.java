@@ -21,7 +21,7 @@ public final class Main {
             "  pipeline            run everything locally: Kafka, PostgreSQL, Flink + web UI, generator, all jobs",
             "  job <name>          run one job (" + String.join(", ", Jobs.all().keySet()) + ") on a local Flink against existing Kafka and DB",
             "  cluster <name>      run a job's FlinkDeployment as the operator does: JobManager and TaskManager processes, the image's jar",
-            "  schema              create the tables in a database (PostgreSQL or YugabyteDB flavour, idempotent)",
+            "  schema              migrate a database to the schema this release needs (PostgreSQL or YugabyteDB flavour)",
             "  catalog             load the videos and ads catalog from CSV (idempotent)",
             "  generate            send generated heartbeats to Kafka (a number of them, or live at a rate)",
             "  dlq export|replay   export dead letters to a JSON-lines file; replay corrected ones into the input topic");

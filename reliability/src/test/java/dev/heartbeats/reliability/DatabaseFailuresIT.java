@@ -2,7 +2,6 @@ package dev.heartbeats.reliability;
 
 import dev.heartbeats.adimpressions.AdImpressionsJob;
 import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.tables.Schema;
 import dev.heartbeats.embedded.EmbeddedPostgresServer;
 import dev.heartbeats.segments.SegmentsJob;
 import dev.heartbeats.testing.Scenario;
@@ -49,7 +48,7 @@ class DatabaseFailuresIT extends FaultTestBase {
             st.execute("ALTER TABLE watch_segments DROP CONSTRAINT IF EXISTS reliability_rejects_every_row");
             st.execute("ALTER TABLE content_watch_hourly DROP CONSTRAINT IF EXISTS reliability_rejects_every_row");
         }
-        Schema.apply(bed.jdbc(), Schema.Flavor.POSTGRES);
+        bed.recreateDroppedTables();
     }
 
     @Test

@@ -48,6 +48,9 @@ class MisconfigurationTest {
         {"--sink-batch-size", "--sink-batch-size", "0"},
         {"--sink-flush-interval", "--sink-flush-interval", "soon"},
         {"--out-of-orderness", "--out-of-orderness", "-1s"},
+        {"--jdbc-password-file", "--jdbc-password-file", "/no/such/password/file"},
+        {"--jdbc-password-file", "--jdbc-password-file", "/tmp"},
+        {"--jdbc-auth-retry-time", "--jdbc-auth-retry-time", "a while"},
         {"segments", "segments", "--parallelism", "2"},
     };
 

@@ -3,7 +3,12 @@ package dev.heartbeats.testing;
 import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.embedded.LocalStack;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -35,6 +40,24 @@ public final class TestBed {
 
     public JdbcConfig jdbc() {
         return stack.jdbc();
+    }
+
+    /**
+     * Creates again the tables of schema version 1 that a test dropped (its statements are all {@code CREATE TABLE IF
+     * NOT EXISTS}): the migration history still says they are there, so migrating would not bring them back.
+     */
+    public void recreateDroppedTables() throws SQLException {
+        String sql;
+        try (InputStream in = TestBed.class.getResourceAsStream("/db/migration/postgres/V1__contract_tables.sql")) {
+            sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException | NullPointerException e) {
+            throw new IllegalStateException("migration V1 not on the classpath", e);
+        }
+        StringBuilder code = new StringBuilder();
+        for (String line : sql.split("\n")) if (!line.trim().startsWith("--")) code.append(line).append('\n');
+        try (Connection c = jdbc().connect(); Statement st = c.createStatement()) {
+            for (String statement : code.toString().split(";")) if (!statement.isBlank()) st.execute(statement);
+        }
     }
 
     /** Fresh topics and group, emptied output tables. */

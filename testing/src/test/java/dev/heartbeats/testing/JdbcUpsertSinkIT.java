@@ -5,6 +5,7 @@ import dev.heartbeats.common.jdbc.Change;
 import dev.heartbeats.common.jdbc.JdbcUpsertSink;
 import dev.heartbeats.common.tables.OutputTables;
 import dev.heartbeats.common.tables.Schema;
+import dev.heartbeats.schema.Migrations;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.common.tables.WatchSegment;
 import org.apache.flink.api.common.typeinfo.TypeHint;
@@ -16,7 +17,10 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -116,6 +120,44 @@ class JdbcUpsertSinkIT {
         assertThat(TableSnapshot.read(jdbc).watchSegments).isNotEmpty();
     }
 
+    /**
+     * A password that stays wrong (not one being rotated): the sink retries the authentication failure with back-off
+     * for jdbc-auth-retry-time, then fails the job for good, naming that setting and the database's error.
+     */
+    @Test
+    void anAuthenticationFailureIsRetriedForTheAuthRetryTimeThenFailsTheJobNamingIt(@TempDir Path secrets) throws Exception {
+        JdbcConfig jdbc = freshDatabase(3, 600_000);
+        String role = "hb_sink_wrong_password";
+        try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
+            st.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN CREATE ROLE " + role + " LOGIN; END IF; END $$");
+            st.execute("ALTER ROLE " + role + " LOGIN PASSWORD 'the-right-one'");
+            st.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role);
+        }
+        bed.stack.postgres.requirePassword(role);
+        Path file = secrets.resolve("password");
+        Files.writeString(file, "a-wrong-one\n");
+        JdbcConfig wrong = jdbc.withUser(role).withPasswordFile(file.toString()).withAuthRetryTime(3_000);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        env.fromData(List.of(Change.upsert(segment(1, 1))), SEGMENT_CHANGES).sinkTo(new JdbcUpsertSink<>(wrong, OutputTables.WATCH_SEGMENTS));
+        long t0 = System.currentTimeMillis();
+        Throwable failure = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try {
+                env.execute("jdbc-sink wrong password");
+                return null;
+            } catch (Exception e) {
+                return e;
+            }
+        });
+        long tookMs = System.currentTimeMillis() - t0;
+        assertThat(failure).as("the job must fail").isNotNull();
+        assertThat(ExceptionUtils.findThrowable(failure, SuppressRestartsException.class)).as("no restarts: they would not fix it").isPresent();
+        assertThat(ExceptionUtils.stringifyException(failure)).contains("jdbc-auth-retry-time", "28P01", role, "--jdbc-password-file")
+                .doesNotContain("a-wrong-one");
+        assertThat(tookMs).as("retried for jdbc-auth-retry-time first").isGreaterThanOrEqualTo(2_500);
+    }
+
     /** A new database on the shared server, with the contract's schema, and a sink config with a tiny batch. */
     private JdbcConfig freshDatabase(int batchSize, long maxRetryTimeMs) throws Exception {
         String name = "sink_it_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
@@ -124,8 +166,8 @@ class JdbcUpsertSinkIT {
             st.execute("CREATE DATABASE " + name);
         }
         JdbcConfig shared = bed.jdbc();
-        JdbcConfig jdbc = new JdbcConfig(bed.stack.postgres.jdbcUrl(name), shared.user, shared.password, batchSize, 10, maxRetryTimeMs);
-        Schema.apply(jdbc, Schema.Flavor.POSTGRES);
+        JdbcConfig jdbc = new JdbcConfig(bed.stack.postgres.jdbcUrl(name), shared.user, batchSize, 10, maxRetryTimeMs);
+        Migrations.apply(jdbc, Schema.Flavor.POSTGRES);
         return jdbc;
     }
 

@@ -74,7 +74,7 @@ class RealClusterIT {
         List<String> args = new ArrayList<>(List.of("--input-topic", s.inputTopic, "--dlq-topic", s.dlqTopic, "--late-topic", s.lateTopic,
                 "--group-id", s.groupId + "-" + job));
         args.addAll(List.of(extra));
-        ClusterPlan.Services services = new ClusterPlan.Services(bed.stack.kafka.bootstrapServers(), bed.jdbc().url, bed.jdbc().user, bed.jdbc().password);
+        ClusterPlan.Services services = new ClusterPlan.Services(bed.stack.kafka.bootstrapServers(), bed.jdbc().url, bed.jdbc().user, bed.stack.postgres.password());
         Path home = work.resolve(job + "-" + clusters.incrementAndGet()).resolve("flink");
         ClusterPlan plan = new ClusterPlan(d, dist.defaults(), home, work.resolve("object-storage"), services, savepoint, args);
         ApplicationCluster c = ApplicationCluster.start(plan, dist.dir, dist.jobJar());

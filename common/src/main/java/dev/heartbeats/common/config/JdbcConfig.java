@@ -1,47 +1,121 @@
 package dev.heartbeats.common.config;
 
 import java.io.Serializable;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 
-/** Where and how the sinks write. Works with the PostgreSQL driver and the YugabyteDB smart driver alike. */
+/**
+ * Where and how the sinks write. Works with the PostgreSQL driver and the YugabyteDB smart driver alike.
+ *
+ * <p>It holds no password, so none is serialised into a job graph (which the HA services also keep): the driver asks
+ * {@link DbPassword} for it whenever it opens a connection, and that reads it then from the password file or the
+ * environment, so a rotated password is picked up by the next connection.
+ */
 public final class JdbcConfig implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public final String url;
     public final String user;
-    /** From the environment, never from the command line. */
-    public final String password;
+    /** A file holding the password, read again at every connect; {@code null}: the environment variable {@value JobOptions#JDBC_PASSWORD_ENV}. */
+    public final String passwordFile;
     public final int batchSize;
     public final long flushIntervalMs;
     public final long maxRetryTimeMs;
+    /** How long a sink retries an authentication failure (a password being rotated) before the job fails. */
+    public final long authRetryTimeMs;
+    /** Whose writes the sinks fence against stale attempts (the job's consumer group); {@code null}: the Flink job's name. */
+    public final String writerGroup;
 
-    public JdbcConfig(String url, String user, String password, int batchSize, long flushIntervalMs, long maxRetryTimeMs) {
+    public JdbcConfig(String url, String user, int batchSize, long flushIntervalMs, long maxRetryTimeMs) {
+        this(url, user, null, batchSize, flushIntervalMs, maxRetryTimeMs, 300_000, null);
+    }
+
+    private JdbcConfig(String url, String user, String passwordFile, int batchSize, long flushIntervalMs, long maxRetryTimeMs,
+                       long authRetryTimeMs, String writerGroup) {
         if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:yugabytedb:")) {
             throw new ConfigException("--jdbc-url: '" + url + "' must start with jdbc:postgresql: or jdbc:yugabytedb:");
         }
         this.url = url;
         this.user = user;
-        this.password = password;
+        this.passwordFile = passwordFile;
         this.batchSize = batchSize;
         this.flushIntervalMs = flushIntervalMs;
         this.maxRetryTimeMs = maxRetryTimeMs;
+        this.authRetryTimeMs = authRetryTimeMs;
+        this.writerGroup = writerGroup;
+    }
+
+    /**
+     * From a command's settings: {@code --jdbc-url}, {@code --jdbc-user}, and, where the command has them,
+     * {@code --jdbc-password-file} (which must be readable now: a typo fails at start, not at the first connect) and
+     * {@code --jdbc-auth-retry-time}.
+     */
+    public static JdbcConfig fromSettings(Settings s, int batchSize, long flushIntervalMs, long maxRetryTimeMs) {
+        JdbcConfig jdbc = new JdbcConfig(s.get(JobOptions.JDBC_URL), s.get(JobOptions.JDBC_USER), batchSize, flushIntervalMs, maxRetryTimeMs);
+        if (s.has(JobOptions.JDBC_PASSWORD_FILE) && s.get(JobOptions.JDBC_PASSWORD_FILE) != null) {
+            String file = s.get(JobOptions.JDBC_PASSWORD_FILE);
+            if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(file)) || !java.nio.file.Files.isReadable(java.nio.file.Path.of(file))) {
+                throw new ConfigException("--" + JobOptions.JDBC_PASSWORD_FILE.name + ": '" + file + "' is not a readable file");
+            }
+            jdbc = jdbc.withPasswordFile(file);
+        }
+        if (s.has(JobOptions.JDBC_AUTH_RETRY_TIME)) jdbc = jdbc.withAuthRetryTime(s.get(JobOptions.JDBC_AUTH_RETRY_TIME).toMillis());
+        return jdbc;
     }
 
     public JdbcConfig withUrl(String newUrl) {
-        return new JdbcConfig(newUrl, user, password, batchSize, flushIntervalMs, maxRetryTimeMs);
+        return new JdbcConfig(newUrl, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
+    }
+
+    public JdbcConfig withUser(String newUser) {
+        return new JdbcConfig(url, newUser, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
+    }
+
+    /** The password is read from this file at every connect ({@code null}: from the environment). */
+    public JdbcConfig withPasswordFile(String file) {
+        return new JdbcConfig(url, user, file, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
+    }
+
+    public JdbcConfig withAuthRetryTime(long ms) {
+        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, ms, writerGroup);
+    }
+
+    public JdbcConfig withWriterGroup(String group) {
+        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, group);
     }
 
     public boolean isYugabyteDriver() {
         return url.startsWith("jdbc:yugabytedb:");
     }
 
-    public Connection connect() throws SQLException {
+    /** What every connection is opened with: no password, but the plugin that reads it when the server asks. */
+    public Properties driverProperties() {
         Properties props = new Properties();
         props.setProperty("user", user);
-        props.setProperty("password", password);
+        props.setProperty(DbPassword.PLUGIN_PROPERTY, DbPassword.class.getName());
+        if (passwordFile != null) props.setProperty(DbPassword.FILE_PROPERTY, passwordFile);
+        return props;
+    }
+
+    /**
+     * The URL with the user and the password plugin as parameters, for clients configured with a URL alone (Flink's
+     * JDBC connector, which takes a user only together with a password): the password is then read at each connect,
+     * like the sinks', instead of being an option of the table.
+     */
+    public String urlWithUserAndPasswordPlugin() {
+        StringBuilder sb = new StringBuilder(url).append(url.contains("?") ? '&' : '?');
+        sb.append("user=").append(URLEncoder.encode(user, StandardCharsets.UTF_8));
+        sb.append('&').append(DbPassword.PLUGIN_PROPERTY).append('=').append(DbPassword.class.getName());
+        if (passwordFile != null) sb.append('&').append(DbPassword.FILE_PROPERTY).append('=').append(URLEncoder.encode(passwordFile, StandardCharsets.UTF_8));
+        return sb.toString();
+    }
+
+    public Connection connect() throws SQLException {
+        Properties props = driverProperties();
         // Lets the driver rewrite a batch of INSERTs into multi-row INSERTs: one round trip per batch.
         props.setProperty("reWriteBatchedInserts", "true");
         props.setProperty("connectTimeout", "10");

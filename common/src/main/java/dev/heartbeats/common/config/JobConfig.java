@@ -47,8 +47,9 @@ public final class JobConfig implements Serializable {
         this.groupId = group != null ? group : "heartbeat-" + jobName;
         this.startingOffsets = s.get(STARTING_OFFSETS);
         this.bounded = s.get(BOUNDED);
-        this.jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), Settings.env(JDBC_PASSWORD_ENV, ""),
-                s.get(SINK_BATCH_SIZE), s.get(SINK_FLUSH_INTERVAL).toMillis(), s.get(SINK_MAX_RETRY_TIME).toMillis());
+        // The sinks fence stale attempts per consumer group: a later attempt (or deployment) of the same job takes over.
+        this.jdbc = JdbcConfig.fromSettings(s, s.get(SINK_BATCH_SIZE), s.get(SINK_FLUSH_INTERVAL).toMillis(), s.get(SINK_MAX_RETRY_TIME).toMillis())
+                .withWriterGroup(groupId);
         this.parallelism = s.get(PARALLELISM);
         if (s.get(CHECKPOINT_INTERVAL).toMillis() < 10) throw new ConfigException("--checkpoint-interval: must be at least 10ms");
         this.checkpointDir = s.get(CHECKPOINT_DIR);

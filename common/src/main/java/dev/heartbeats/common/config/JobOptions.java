@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * The settings every job shares. Defaults are the contract's (section 2) and a laptop's (localhost Kafka and
  * PostgreSQL). Secrets are never settings: the JDBC password comes from the environment variable
- * {@value #JDBC_PASSWORD_ENV}.
+ * {@value #JDBC_PASSWORD_ENV} or from a file ({@code --jdbc-password-file}), read where and when a connection is made.
  */
 public final class JobOptions {
     private JobOptions() {}
@@ -28,7 +28,15 @@ public final class JobOptions {
     // Database
     public static final Option<String> JDBC_URL = Option.string("jdbc-url", "jdbc:postgresql://localhost:5432/heartbeats",
             "JDBC URL: jdbc:postgresql://... or jdbc:yugabytedb://... (YugabyteDB smart driver)");
-    public static final Option<String> JDBC_USER = Option.string("jdbc-user", "postgres", "database user (password from env " + JDBC_PASSWORD_ENV + ")");
+    public static final Option<String> JDBC_USER = Option.string("jdbc-user", "postgres",
+            "database user (password from env " + JDBC_PASSWORD_ENV + " or --jdbc-password-file)");
+    public static final Option<String> JDBC_PASSWORD_FILE = Option.string("jdbc-password-file", null,
+            "file holding the database password (e.g. a mounted Secret), read again at every connect so that a rotated password "
+                    + "is picked up without a restart; the file, not the password, goes into the job (default: env " + JDBC_PASSWORD_ENV
+                    + ", read at every connect)").optional();
+    public static final Option<java.time.Duration> JDBC_AUTH_RETRY_TIME = Option.duration("jdbc-auth-retry-time", "5min",
+            "how long a sink retries a failed authentication (SQLState 28P01/28000, e.g. a password being rotated) with back-off "
+                    + "before the job fails");
     public static final Option<Integer> SINK_BATCH_SIZE = Option.integer("sink-batch-size", 2000, "rows buffered per table before a flush");
     public static final Option<java.time.Duration> SINK_FLUSH_INTERVAL = Option.duration("sink-flush-interval", "500ms", "longest time a row waits in the sink buffer");
     public static final Option<java.time.Duration> SINK_MAX_RETRY_TIME = Option.duration("sink-max-retry-time", "2min",
@@ -59,7 +67,7 @@ public final class JobOptions {
 
     public static final List<Option<?>> COMMON = List.of(
             BOOTSTRAP_SERVERS, INPUT_TOPIC, DLQ_TOPIC, LATE_TOPIC, GROUP_ID, STARTING_OFFSETS, BOUNDED,
-            JDBC_URL, JDBC_USER, SINK_BATCH_SIZE, SINK_FLUSH_INTERVAL, SINK_MAX_RETRY_TIME,
+            JDBC_URL, JDBC_USER, JDBC_PASSWORD_FILE, JDBC_AUTH_RETRY_TIME, SINK_BATCH_SIZE, SINK_FLUSH_INTERVAL, SINK_MAX_RETRY_TIME,
             PARALLELISM, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, OUT_OF_ORDERNESS, IDLE_TIMEOUT,
             SESSION_GAP, MAX_RATE, TOLERANCE, ALLOWED_LATENESS, MAX_SESSION, MAX_CLOCK_SKEW);
 }

@@ -69,6 +69,11 @@ public final class Settings implements Serializable {
         return (T) values.get(option.name);
     }
 
+    /** Whether {@code option} is one of this command's settings (given or defaulted). */
+    public boolean has(Option<?> option) {
+        return values.containsKey(option.name);
+    }
+
     public boolean isSet(Option<?> option) {
         return raw.containsKey(option.name);
     }

@@ -1,6 +1,7 @@
 package dev.heartbeats.common.jdbc;
 
 import dev.heartbeats.common.config.JdbcConfig;
+import dev.heartbeats.common.config.JobOptions;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +34,15 @@ import java.util.concurrent.TimeUnit;
  * row (at-least-once, and replays rewrite the same rows: effectively exactly-once results). A flush runs on the
  * writer's own thread while the task fills the next buffer, so the task does not wait for the database's round
  * trips; it waits only when the next buffer is full before the previous one is written.
+ *
+ * <p>Stale attempts are fenced (see {@link WriterFence}): each writer takes the fence of its (job, table, subtask)
+ * before it writes, and every flush's transaction first checks, with a shared row lock, that it still holds it. A
+ * TaskManager cut off from the JobManager that keeps flushing after a later attempt took over is refused, so an old
+ * version of a row can never land after the later attempt's.
+ *
+ * <p>Authentication failures (a rotated password: the driver reads it at every connect, see
+ * {@link dev.heartbeats.common.config.DbPassword}) are retried for {@code --jdbc-auth-retry-time}, other transient
+ * errors for {@code --sink-max-retry-time}.
  *
  * <p>Why not the JDBC connector: the resume point needs a guarded upsert (an older heartbeat or a replay must never
  * move it back), which the connector's dialects cannot express per table; and YSQL reports transaction conflicts
@@ -76,6 +87,8 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
         private PreparedStatement upsert;
         private PreparedStatement delete;
         private boolean flushScheduled;
+        /** Written and read on the writer thread only. */
+        private final WriterFence fence;
 
         Writer(JdbcConfig jdbc, TableSpec<T> spec, WriterInitContext context) {
             this.jdbc = jdbc;
@@ -98,6 +111,18 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
             retries = group.counter("retries");
             group.gauge("bufferedRows", () -> buffer.size());
             group.gauge("lastFlushMillis", () -> lastFlushMillis);
+            String writerGroup = jdbc.writerGroup != null ? jdbc.writerGroup : context.getJobInfo().getJobName();
+            this.fence = new WriterFence(writerGroup, spec.table(), context.getTaskInfo().getIndexOfThisSubtask(),
+                    context.getTaskInfo().getNumberOfParallelSubtasks(), context.getJobInfo().getJobId().toHexString(),
+                    context.getRestoredCheckpointId().orElse(0L));
+            // Take the fence at once, before the first buffer: a stale attempt still writing is refused from now on.
+            inFlight = writerThread.submit(() -> {
+                withRetries("taking the writer fence of " + spec.table(), () -> {
+                    ensureConnection();
+                    fence.acquire(connection);
+                });
+                return null;
+            });
         }
 
         @Override
@@ -166,26 +191,51 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
         /** On the writer thread. */
         private void flushBuffer(Map<Object, Change<T>> rows) throws IOException, InterruptedException {
             long started = System.currentTimeMillis();
-            long deadline = started + jdbc.maxRetryTimeMs;
+            withRetries("writing " + rows.size() + " rows to " + spec.table(), () -> writeBuffer(rows));
+            lastFlushMillis = System.currentTimeMillis() - started;
+        }
+
+        interface SqlAction {
+            void run() throws SQLException;
+        }
+
+        /**
+         * On the writer thread: runs {@code action} until it succeeds. A transient error is retried with exponential
+         * back-off for {@code --sink-max-retry-time}, then the job restarts from its checkpoint; an authentication
+         * failure (a password being rotated) for {@code --jdbc-auth-retry-time}, then the job fails naming it; a
+         * permanent error fails the job at once; a fenced (stale) writer fails its task at once.
+         */
+        private void withRetries(String what, SqlAction action) throws IOException, InterruptedException {
+            long started = System.currentTimeMillis();
             long backoff = 100;
             for (int attempt = 1; ; attempt++) {
                 try {
-                    writeBuffer(rows);
-                    lastFlushMillis = System.currentTimeMillis() - started;
+                    action.run();
                     return;
+                } catch (WriterFence.FencedException e) {
+                    closeConnection();
+                    throw new IOException(what + " refused: " + e.getMessage(), e);
                 } catch (SQLException e) {
                     closeConnection();
-                    String what = "writing " + rows.size() + " rows to " + spec.table() + " at " + jdbc + " failed: " + SqlErrors.describe(e);
-                    if (!SqlErrors.isTransient(e)) {
+                    String failed = what + " at " + jdbc + " failed: " + SqlErrors.describe(e);
+                    boolean auth = SqlErrors.isAuthentication(e);
+                    if (!auth && !SqlErrors.isTransient(e)) {
                         // Restarting would replay into the same error forever; stop the job with the reason instead.
-                        throw new SuppressRestartsException(new IOException("permanent database error, " + what, e));
+                        throw new SuppressRestartsException(new IOException("permanent database error, " + failed, e));
                     }
-                    if (System.currentTimeMillis() + backoff > deadline) {
-                        throw new IOException("giving up after " + attempt + " attempts in " + (System.currentTimeMillis() - started)
-                                + " ms (sink-max-retry-time); the job restarts from its last checkpoint. Last error: " + what, e);
+                    long elapsed = System.currentTimeMillis() - started;
+                    if (auth && elapsed + backoff > jdbc.authRetryTimeMs) {
+                        // Not a password being rotated any more: a wrong one. Restarts would not fix it.
+                        throw new SuppressRestartsException(new IOException("authentication as " + jdbc.user + " kept failing for " + elapsed
+                                + " ms (jdbc-auth-retry-time); check the password (env " + JobOptions.JDBC_PASSWORD_ENV + " or the file of --"
+                                + JobOptions.JDBC_PASSWORD_FILE.name + "). Last error: " + failed, e));
+                    }
+                    if (!auth && elapsed + backoff > jdbc.maxRetryTimeMs) {
+                        throw new IOException("giving up after " + attempt + " attempts in " + elapsed
+                                + " ms (sink-max-retry-time); the job restarts from its last checkpoint. Last error: " + failed, e);
                     }
                     retries.inc();
-                    LOG.warn("Transient database error (attempt {}), retrying in {} ms: {}", attempt, backoff, what);
+                    LOG.warn("{} database error (attempt {}), retrying in {} ms: {}", auth ? "Authentication" : "Transient", attempt, backoff, failed);
                     Thread.sleep(backoff); // the task blocks at its next hand-off: back-pressure
                     backoff = Math.min(backoff * 2, 5_000);
                 }
@@ -201,6 +251,9 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
          */
         private void writeBuffer(Map<Object, Change<T>> rows) throws SQLException {
             ensureConnection();
+            // First in the transaction, and holding a shared lock on the fence row until the commit: a later attempt
+            // taking the fence waits for this transaction, and this one never writes after it took it.
+            fence.check(connection);
             int keys = spec.keyColumns().size();
             int all = keys + spec.valueColumns().size();
             List<Object[]> upserts = new ArrayList<>(rows.size());
@@ -286,6 +339,12 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
         private void ensureConnection() throws SQLException {
             if (connection != null) return;
             connection = jdbc.connect();
+            // A writer frozen in the middle of a flush (its TaskManager paused) must not hold its shared lock on the
+            // fence row for long: the server ends a session idle in a transaction this long, so a later attempt
+            // waiting to take the fence gets it.
+            try (Statement st = connection.createStatement()) {
+                st.execute("SET idle_in_transaction_session_timeout = '60s'");
+            }
             connection.setAutoCommit(false);
             upsert = null; // prepared on first use, from the column types the table's rows bind
             delete = null;

@@ -27,6 +27,20 @@ public final class SqlErrors {
         return e.getSQLState() == null && !(e instanceof java.sql.SQLSyntaxErrorException);
     }
 
+    /**
+     * An authentication failure: 28P01 (invalid password), 28000 (invalid authorization, e.g. no pg_hba entry for
+     * the user yet). While a password is being rotated these pass once both sides have the new one, so the sinks
+     * retry them for a bounded time instead of failing the job for good at once.
+     */
+    public static boolean isAuthentication(SQLException e) {
+        for (SQLException s = e; s != null; s = s.getNextException()) {
+            String state = s.getSQLState();
+            if (state != null && state.startsWith("28")) return true;
+            if (s.getNextException() == s) break;
+        }
+        return false;
+    }
+
     public static String describe(SQLException e) {
         StringBuilder sb = new StringBuilder();
         for (SQLException s = e; s != null && sb.length() < 2000; s = s.getNextException()) {

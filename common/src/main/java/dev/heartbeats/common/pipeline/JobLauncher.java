@@ -4,6 +4,7 @@ import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.config.Settings;
+import dev.heartbeats.common.tables.Schema;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -54,9 +55,18 @@ public final class JobLauncher {
             return Settings.help("Usage: " + name() + " job [settings]\n" + description(), JobConfig.options(options()));
         }
 
+        /**
+         * What every job checks before it starts, after its settings: that the database has the schema version this
+         * release needs (else it would fail at its first write), then the job's own {@link #preflight}.
+         */
+        default void checkBeforeStart(JobConfig cfg) {
+            Schema.requireVersion(cfg.jdbc);
+            preflight(cfg);
+        }
+
         /** Builds the job on {@code env} (configured here) and starts it without waiting. */
         default JobClient start(StreamExecutionEnvironment env, JobConfig cfg) throws Exception {
-            preflight(cfg);
+            checkBeforeStart(cfg);
             configure(env, cfg);
             workflow().build(env, cfg);
             return env.executeAsync(cfg.jobName);
@@ -72,7 +82,7 @@ public final class JobLauncher {
         JobConfig cfg;
         try {
             cfg = job.parse(args);
-            job.preflight(cfg);
+            job.checkBeforeStart(cfg);
         } catch (ConfigException e) {
             System.err.println("error: " + e.getMessage() + " (run with --help for the settings)");
             throw e;

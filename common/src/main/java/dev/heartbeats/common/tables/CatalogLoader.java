@@ -265,7 +265,7 @@ public final class CatalogLoader {
 
     static final Option<String> VIDEOS_FILE = Option.string("videos", null, "videos CSV file (default: the bundled sample catalog)");
     static final Option<String> ADS_FILE = Option.string("ads", null, "ads CSV file (default: the bundled sample catalog)");
-    static final List<Option<?>> OPTIONS = List.of(JobOptions.JDBC_URL, JobOptions.JDBC_USER, VIDEOS_FILE, ADS_FILE);
+    static final List<Option<?>> OPTIONS = List.of(JobOptions.JDBC_URL, JobOptions.JDBC_USER, JobOptions.JDBC_PASSWORD_FILE, VIDEOS_FILE, ADS_FILE);
 
     public static void main(String[] args) throws Exception {
         if (Settings.wantsHelp(args)) {
@@ -277,8 +277,7 @@ public final class CatalogLoader {
         JdbcConfig jdbc;
         try {
             s = Settings.parse(args, OPTIONS);
-            jdbc = new JdbcConfig(s.get(JobOptions.JDBC_URL), s.get(JobOptions.JDBC_USER),
-                    Settings.env(JobOptions.JDBC_PASSWORD_ENV, ""), BATCH_SIZE, 0, 0);
+            jdbc = JdbcConfig.fromSettings(s, BATCH_SIZE, 0, 0);
         } catch (ConfigException e) {
             System.err.println("error: " + e.getMessage() + " (run with --help for the settings)");
             System.exit(2);

@@ -1,55 +1,83 @@
 package dev.heartbeats.common.tables;
 
+import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JdbcConfig;
+import dev.heartbeats.common.config.JobOptions;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.OptionalInt;
 
-/** Creates the contract's tables if they do not exist, in the flavour of the database at hand. */
+/**
+ * What the jobs need of the database's schema, and how they check it. The schema itself is kept by versioned
+ * migrations (module {@code schema}, applied by {@code scripts/hb schema}); the jobs only read the migration
+ * history, with plain JDBC, so that the job jars carry no migration library.
+ */
 public final class Schema {
     public enum Flavor { AUTO, POSTGRES, YUGABYTE }
 
+    /**
+     * The schema version this release's jobs need: the newest migration (a test checks it against the migration
+     * files). 1 is the schema of release 0.1.0; 2 adds {@code writer_fence}.
+     */
+    public static final int REQUIRED_VERSION = 2;
+
+    /** Flyway's history table, where the migrations record what they applied. */
+    public static final String HISTORY_TABLE = "flyway_schema_history";
+
     private Schema() {}
 
-    /** @return the flavour applied */
-    public static Flavor apply(JdbcConfig jdbc, Flavor flavor) throws SQLException {
-        try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
-            Flavor f = flavor == Flavor.AUTO ? detect(jdbc, st) : flavor;
-            for (String sql : statements(f)) st.execute(sql);
-            return f;
-        }
-    }
-
-    private static Flavor detect(JdbcConfig jdbc, Statement st) throws SQLException {
+    /** The flavour of the database at hand: YugabyteDB by its driver or by the server's version string. */
+    public static Flavor detect(JdbcConfig jdbc, Connection c) throws SQLException {
         if (jdbc.isYugabyteDriver()) return Flavor.YUGABYTE;
-        try (ResultSet rs = st.executeQuery("SELECT version()")) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT version()")) {
             rs.next();
             return rs.getString(1).contains("-YB-") ? Flavor.YUGABYTE : Flavor.POSTGRES;
         }
     }
 
-    public static List<String> statements(Flavor f) {
-        String file = f == Flavor.YUGABYTE ? "/schema/yugabyte.sql" : "/schema/postgres.sql";
-        String text;
-        try (InputStream in = Schema.class.getResourceAsStream(file)) {
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException | NullPointerException e) {
-            throw new IllegalStateException("schema resource " + file + " missing", e);
+    /** The newest schema version the migrations applied (or baselined) in this database; empty if none did. */
+    public static OptionalInt installedVersion(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT to_regclass('" + HISTORY_TABLE + "') IS NOT NULL")) {
+                rs.next();
+                if (!rs.getBoolean(1)) return OptionalInt.empty();
+            }
+            // Versions are text in the history; ours are whole numbers, compared as such (so that 10 > 9).
+            OptionalInt newest = OptionalInt.empty();
+            try (ResultSet rs = st.executeQuery("SELECT version FROM " + HISTORY_TABLE + " WHERE success AND version IS NOT NULL")) {
+                while (rs.next()) {
+                    String v = rs.getString(1).trim();
+                    if (!v.matches("\\d+")) continue; // not one of ours
+                    int n = Integer.parseInt(v);
+                    if (newest.isEmpty() || n > newest.getAsInt()) newest = OptionalInt.of(n);
+                }
+            }
+            return newest;
         }
-        List<String> out = new ArrayList<>();
-        StringBuilder sb = new StringBuilder();
-        for (String line : text.split("\n")) {
-            if (line.trim().startsWith("--")) continue;
-            sb.append(line).append('\n');
+    }
+
+    /**
+     * Fails fast, before a job starts, when the database's schema is older than {@link #REQUIRED_VERSION}: the job
+     * would otherwise fail with a permanent error at its first write. The message says what to run.
+     *
+     * @throws ConfigException naming {@code --jdbc-url} and the command that migrates it
+     * @throws IllegalStateException when the database cannot be asked
+     */
+    public static void requireVersion(JdbcConfig jdbc) {
+        OptionalInt installed;
+        try (Connection c = jdbc.connect()) {
+            installed = installedVersion(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot check the schema version of " + jdbc + ": [" + e.getSQLState() + "] " + e.getMessage(), e);
         }
-        for (String s : sb.toString().split(";")) if (!s.isBlank()) out.add(s.trim());
-        return out;
+        if (installed.isPresent() && installed.getAsInt() >= REQUIRED_VERSION) return;
+        String found = installed.isEmpty() ? "no migrated schema (no " + HISTORY_TABLE + " table: a database from before 0.2.0, or an empty one)"
+                : "schema version " + installed.getAsInt();
+        throw new ConfigException("--" + JobOptions.JDBC_URL.name + ": " + jdbc.url + " has " + found + "; this release needs schema version "
+                + REQUIRED_VERSION + ". Migrate it first: scripts/hb schema --jdbc-url " + jdbc.url + " --jdbc-user " + jdbc.user
+                + " (password from " + JobOptions.JDBC_PASSWORD_ENV + " or --" + JobOptions.JDBC_PASSWORD_FILE.name + ")");
     }
 }

@@ -166,10 +166,11 @@ public final class WatchTimeJob implements TableJobs.HourlyTotalsJob {
                         .column("licensor_id", DataTypes.STRING())
                         .primaryKey("video_id")
                         .build())
-                .option("url", cfg.jdbc.url)
+                // No password option (and so no username option either: the connector takes both or neither): the
+                // URL names the user and the driver's authentication plugin, which reads the password at every
+                // connect, like the sinks' do; none is serialised into the job graph and a rotated one is picked up.
+                .option("url", cfg.jdbc.urlWithUserAndPasswordPlugin())
                 .option("table-name", CATALOG_TABLE)
-                .option("username", cfg.jdbc.user)
-                .option("password", cfg.jdbc.password)
                 .option("lookup.max-retries", "3");
         Duration ttl = cfg.get(CATALOG_CACHE_TTL);
         if (ttl.isZero()) {
