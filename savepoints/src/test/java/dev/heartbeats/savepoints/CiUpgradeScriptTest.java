@@ -107,9 +107,9 @@ class CiUpgradeScriptTest {
 
     @Test
     void anUpgradeThatNeverCompletesTimesOutSayingWhatIsMissing() throws Exception {
-        Run r = run("timeout", List.of("--timeout", "1500ms"), "segments");
+        Run r = run("timeout", List.of("--timeout", "8s"), "segments");
         assertThat(r.exit()).as(r.all()).isEqualTo(7);
-        assertThat(r.err()).contains("segments: not upgraded within 1500ms: lifecycleState DEPLOYED != STABLE; job state RECONCILING != RUNNING")
+        assertThat(r.err()).contains("segments: not upgraded within 8s: lifecycleState DEPLOYED != STABLE; job state RECONCILING != RUNNING")
                 .doesNotContain("upgradeSavepointPath unchanged");
     }
 
@@ -169,17 +169,17 @@ class CiUpgradeScriptTest {
 
     @Test
     void aJobManagerOnTheOldImageIsNotAnUpgrade() throws Exception {
-        Run r = run("old-jobmanager-image", List.of("--timeout", "1500ms"), "segments");
+        Run r = run("old-jobmanager-image", List.of("--timeout", "8s"), "segments");
         assertThat(r.exit()).as(r.all()).isEqualTo(7);
         assertThat(r.out()).contains("segments: waiting: the JobManager runs " + OLD_IMAGE + ", not " + NEW_IMAGE);
-        assertThat(r.err()).contains("segments: not upgraded within 1500ms: the JobManager runs " + OLD_IMAGE + ", not " + NEW_IMAGE);
+        assertThat(r.err()).contains("segments: not upgraded within 8s: the JobManager runs " + OLD_IMAGE + ", not " + NEW_IMAGE);
     }
 
     @Test
     void noCheckpointAfterTheRestoreIsNotASuccess() throws Exception {
-        Run r = run("no-checkpoint-after-restore", List.of("--timeout", "1500ms"), "segments");
+        Run r = run("no-checkpoint-after-restore", List.of("--timeout", "8s"), "segments");
         assertThat(r.exit()).as(r.all()).isEqualTo(7);
-        assertThat(r.err()).contains("segments: not upgraded within 1500ms: no checkpoint completed since the restore (restored 12, latest completed 12)");
+        assertThat(r.err()).contains("segments: not upgraded within 8s: no checkpoint completed since the restore (restored 12, latest completed 12)");
     }
 
     @Test
