@@ -49,6 +49,7 @@ final class BoundedBench {
                     dbSampledAt = now;
                 }
                 samples.add(new double[] {now, Machine.processCpuSeconds(), dbCpu, mach[0], mach[1]});
+                r.heapInUseMax = Math.max(r.heapInUseMax, Machine.heapInUse());
                 if (firstRow < 0 && Runs.anyOutputRow(c)) firstRow = System.currentTimeMillis();
                 try {
                     result.get(firstRow < 0 ? 20 : 100, TimeUnit.MILLISECONDS);

@@ -64,6 +64,21 @@ final class Machine {
     }
 
     /** CPU seconds this JVM has used (every thread: Kafka broker, Flink, the harness). */
+    /**
+     * The heap this JVM (where the MiniCluster runs) holds live: the tenured pools' use after their last collection,
+     * plus what the other pools use now. Bytes.
+     */
+    static long heapInUse() {
+        long used = 0;
+        for (java.lang.management.MemoryPoolMXBean p : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() != java.lang.management.MemoryType.HEAP) continue;
+            java.lang.management.MemoryUsage after = p.getCollectionUsage();
+            boolean tenured = p.getName().contains("Old") || p.getName().contains("Tenured");
+            used += tenured && after != null && after.getUsed() > 0 ? after.getUsed() : p.getUsage().getUsed();
+        }
+        return used;
+    }
+
     static double processCpuSeconds() {
         var os = ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.OperatingSystemMXBean) {

@@ -69,8 +69,8 @@ final class Report {
             sb.append("**Bounded runs** (pre-loaded topic, `--bounded`, fresh group and emptied tables per run; throughput = records / time from"
                     + " all tasks running to the job finished with every result committed; median, with min-max):\n\n");
             sb.append("| job | p | records/s | min-max | % of parse ceiling | from first row | start-up s | JVM CPU s / M | DB CPU s / M | machine busy"
-                    + " | DB rows / hb | txns / 1k hb | statements / 1k hb | checkpoints (n, median ms, max full size) | rows in tables |\n");
-            sb.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+                    + " | heap in use, max | DB rows / hb | txns / 1k hb | statements / 1k hb | checkpoints (n, median ms, max full size) | rows in tables |\n");
+            sb.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
             Map<String, List<Results.BoundedRun>> groups = new LinkedHashMap<>();
             for (Results.BoundedRun r : res.bounded) groups.computeIfAbsent(r.job + "|" + r.parallelism, k -> new ArrayList<>()).add(r);
             for (List<Results.BoundedRun> g : groups.values()) {
@@ -79,6 +79,7 @@ final class Report {
                         busy = new ArrayList<>(), rows = new ArrayList<>(), txn = new ArrayList<>(), bat = new ArrayList<>(), ck = new ArrayList<>();
                 int ckN = 0;
                 long ckSize = 0;
+                long heap = 0;
                 for (Results.BoundedRun r : g) {
                     tp.add(r.throughput());
                     if (!Double.isNaN(r.firstRowToEndMs)) fr.add(r.throughputFromFirstRow());
@@ -86,6 +87,7 @@ final class Report {
                     cpu.add(r.jvmCpuPerMillion());
                     if (!Double.isNaN(r.dbCpuSeconds)) db.add(r.dbCpuPerMillion());
                     busy.add(r.machineBusy * 100);
+                    heap = Math.max(heap, r.heapInUseMax);
                     if (r.db != null && r.db.valid) {
                         rows.add(r.db.rows() / (double) r.records);
                         txn.add(r.db.commits * 1000.0 / r.records);
@@ -97,10 +99,10 @@ final class Report {
                         ckSize = Math.max(ckSize, r.checkpoints.maxFullSize);
                     }
                 }
-                sb.append(String.format("| %s | %d | **%,.0f** | %,.0f-%,.0f | %.0f%% | %,.0f | %.1f | %.2f | %s | %.0f%% | %s | %s | %.2f | %s | %s |%n",
+                sb.append(String.format("| %s | %d | **%,.0f** | %,.0f-%,.0f | %.0f%% | %,.0f | %.1f | %.2f | %s | %.0f%% | %s | %s | %s | %.2f | %s | %s |%n",
                         f.job, f.parallelism, Stats.median(tp), Stats.min(tp), Stats.max(tp), 100 * Stats.median(tp) / parse,
                         Stats.median(fr), Stats.median(su), Stats.median(cpu), db.isEmpty() ? "n/a" : String.format("%.2f", Stats.median(db)),
-                        Stats.median(busy), rows.isEmpty() ? "n/a" : String.format("%.3f", Stats.median(rows)),
+                        Stats.median(busy), heap == 0 ? "n/a" : bytes(heap), rows.isEmpty() ? "n/a" : String.format("%.3f", Stats.median(rows)),
                         txn.isEmpty() ? "n/a" : String.format("%.2f", Stats.median(txn)), Stats.median(bat),
                         ckN == 0 ? "none" : String.format("%d, %,.0f ms, %s", ckN, Stats.median(ck), bytes(ckSize)),
                         rowsText(g)));

@@ -39,6 +39,8 @@ final class Results {
         double jvmCpuSeconds;
         double dbCpuSeconds;
         double machineBusy;
+        /** The most heap in use during the run (see {@link Machine#heapInUse}), bytes. */
+        long heapInUseMax;
         String loadBefore;
         String loadAfter;
         Rest.Checkpoints checkpoints;

@@ -10,6 +10,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -77,6 +78,14 @@ final class PairCache {
      */
     static final int MAX_APPENDED = 32;
 
+    /**
+     * Whole buffers held on the heap until the next write-back (an out-of-order heartbeat re-folded over the buffer,
+     * or maintenance that froze its oldest beats), in beats, across all pairs. Beyond it the pairs holding one are
+     * written back at once, oldest first: held until the barrier, a catch-up could keep nearly every cached pair's
+     * buffer (~L of beats each) on the heap. About 44 bytes per beat.
+     */
+    static final long MAX_HELD_BEATS = 1_000_000;
+
     /** Waiting rows go out at the end of the slot of this many ms they become due in: at most this much later. */
     static final long TICK_MS = 20;
 
@@ -84,6 +93,7 @@ final class PairCache {
     private final ValueState<PendingRows> pendingRows;
     private final Host host;
     private final long capacity;
+    private final long maxHeldBeats;
     private final long segmentIntervalMs;
     private final long progressIntervalMs;
     /** In insertion order (a pair given a second chance is inserted again). */
@@ -94,6 +104,10 @@ final class PairCache {
      * (~100,000 in a catch-up) cost ~10% of the task; here adding is a list append into one of a few hundred slots.
      */
     private final TreeMap<Long, List<Entry>> ticks = new TreeMap<>();
+    /** The pairs holding a whole buffer ({@link Entry#replaced}), in the order they took it; may hold stale entries. */
+    private final ArrayDeque<Entry> holding = new ArrayDeque<>();
+    /** Beats in the {@link Entry#replaced} lists of all pairs. */
+    private long heldBeats;
     private long timerAt = Long.MAX_VALUE;
     private final long checkpointIntervalMs;
     private final long writeAheadMs;
@@ -109,9 +123,10 @@ final class PairCache {
     /**
      * @param checkpointIntervalMs how often barriers come (0: unknown, no write-ahead)
      * @param writeAheadMs         how long before an expected barrier pairs are written back ahead (0: never)
+     * @param maxHeldBeats         beats of whole buffers held on the heap at most ({@link #MAX_HELD_BEATS})
      */
     PairCache(SegmentsFunction function, ValueState<PendingRows> pendingRows, Host host, long capacity, long checkpointIntervalMs,
-              long writeAheadMs, MetricGroup metrics) {
+              long writeAheadMs, long maxHeldBeats, MetricGroup metrics) {
         if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1");
         this.checkpointIntervalMs = checkpointIntervalMs;
         this.writeAheadMs = checkpointIntervalMs > 0 ? writeAheadMs : 0;
@@ -119,6 +134,7 @@ final class PairCache {
         this.pendingRows = pendingRows;
         this.host = host;
         this.capacity = capacity;
+        this.maxHeldBeats = maxHeldBeats;
         this.segmentIntervalMs = function.segmentMinIntervalMs;
         this.progressIntervalMs = function.progressMinIntervalMs;
         misses = metrics.counter("stateCacheMisses");
@@ -189,6 +205,7 @@ final class PairCache {
         void append(Beat b) {
             if (replaced != null) {
                 replaced.add(b);
+                heldBeats++;
             } else {
                 if (appended == null) appended = new ArrayList<>(4);
                 appended.add(b);
@@ -201,14 +218,27 @@ final class PairCache {
          */
         void appendOutOfOrder(Beat b) {
             append(b);
-            if (replaced != null) replaced = Beat.sortedDistinct(replaced);
+            if (replaced != null) {
+                heldBeats -= replaced.size();
+                replaced = Beat.sortedDistinct(replaced);
+                heldBeats += replaced.size();
+            }
         }
 
         /** @param beats sorted and distinct; owned by the cache from now on */
         void replaceBuffer(List<Beat> beats) {
+            if (replaced == null) holding.add(this);
+            else heldBeats -= replaced.size();
             replaced = beats;
+            heldBeats += beats.size();
             appended = null;
             recent.reset();
+        }
+
+        /** Drops the whole buffer held here (written back, or the pair is gone). */
+        private void release() {
+            if (replaced != null) heldBeats -= replaced.size();
+            replaced = null;
         }
 
         /** The pair's buffered beats, sorted and distinct. Only while the pair is the current key. */
@@ -244,6 +274,7 @@ final class PairCache {
     /** Forgets a pair whose state was cleared (its pending rows must have been emitted). Only while it is the current key. */
     void remove(Entry e) {
         entries.remove(e.key);
+        e.release();
         if (e.pendingStored) pendingRows.clear();
     }
 
@@ -263,6 +294,11 @@ final class PairCache {
 
     long misses() {
         return misses.getCount();
+    }
+
+    /** Beats of whole buffers held on the heap now (bounded by {@code maxHeldBeats}). */
+    long heldBeats() {
+        return heldBeats;
     }
 
     /**
@@ -323,7 +359,7 @@ final class PairCache {
         }
         e.dirty = false;
         e.appended = null;
-        e.replaced = null; // the full buffer is not kept in memory: it can be ~L of beats per pair
+        e.release(); // the full buffer is not kept in memory: it can be ~L of beats per pair
         writeBacks.inc();
     }
 
@@ -333,6 +369,7 @@ final class PairCache {
             emitPending(e);
             writeBack(e);
         }
+        holding.clear();
         ticks.clear();
     }
 
@@ -353,6 +390,10 @@ final class PairCache {
         } else if (e.appended != null && e.appended.size() >= MAX_APPENDED) {
             writeBack(e, false); // a pair catching up: its new beats go to RocksDB in chunks, not all on the heap
         }
+        while (heldBeats > maxHeldBeats && !holding.isEmpty()) {
+            Entry oldest = holding.poll();
+            if (oldest.replaced != null && entries.get(oldest.key) == oldest) writeBack(oldest, false);
+        }
     }
 
     /** At each barrier (and at the start): the next one is expected a checkpoint interval later. */
@@ -366,6 +407,7 @@ final class PairCache {
      */
     void checkpoint() throws Exception {
         for (Entry e : entries.values()) writeBack(e);
+        holding.clear();
         barrierPassed(host.now());
     }
 

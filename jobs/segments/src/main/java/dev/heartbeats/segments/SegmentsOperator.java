@@ -28,6 +28,7 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
 
     private final long cacheCapacity;
     private final long checkpointIntervalMs;
+    private final long maxHeldBeats;
     private transient PairCache cache;
     /** How long the task paused at the last checkpoint barrier to write the cache back (metric). */
     private transient volatile long lastWriteBackMillis;
@@ -42,9 +43,15 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
      *                             during the last half of it (at most {@link #MAX_WRITE_AHEAD_MS}); 0 never
      */
     public SegmentsOperator(SegmentsFunction function, long cacheCapacity, long checkpointIntervalMs) {
+        this(function, cacheCapacity, checkpointIntervalMs, PairCache.MAX_HELD_BEATS);
+    }
+
+    /** @param maxHeldBeats beats of whole buffers the cache holds on the heap at most (tests: a small bound) */
+    SegmentsOperator(SegmentsFunction function, long cacheCapacity, long checkpointIntervalMs, long maxHeldBeats) {
         super(function);
         this.cacheCapacity = cacheCapacity;
         this.checkpointIntervalMs = checkpointIntervalMs;
+        this.maxHeldBeats = maxHeldBeats;
     }
 
     @Override
@@ -57,11 +64,12 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
             // The user function as the operator holds it (the instance deserialized on this task, which is opened).
             SegmentsFunction fn = (SegmentsFunction) userFunction;
             cache = new PairCache(fn, pendingRows, this, cacheCapacity, checkpointIntervalMs,
-                    Math.min(checkpointIntervalMs / 2, MAX_WRITE_AHEAD_MS), getMetricGroup());
+                    Math.min(checkpointIntervalMs / 2, MAX_WRITE_AHEAD_MS), maxHeldBeats, getMetricGroup());
             cache.barrierPassed(now());
             paceEventTime = Long.MIN_VALUE;
             measurePace(now());
             getMetricGroup().gauge("stateWriteBackMillis", () -> lastWriteBackMillis);
+            getMetricGroup().gauge("stateCacheHeldBeats", cache::heldBeats);
             fn.useCache(cache);
         }
     }

@@ -239,6 +239,50 @@ class SegmentsOperatorTest {
         assertThat(tables(two)).isEqualTo(tables(none));
     }
 
+    /**
+     * Whole buffers a pair holds until its write-back (after a heartbeat far out of order, or maintenance) are bounded
+     * across the cache: beyond the bound the pairs holding one are written back at once. Same tables either way.
+     */
+    @Test
+    void wholeBuffersHeldOnTheHeapAreBoundedAndChangeNoRow() throws Exception {
+        List<Heartbeat> input = new ArrayList<>();
+        for (int round = 0; round < 40; round++) {
+            for (int u = 1; u <= 4; u++) input.add(hb("u" + u, "v1", T0 + round * 5 * S + u, round * 5_000L, PLAY));
+        }
+        // Each pair's beat of round 5 arrives after round 30: minutes out of order, beyond its recent beats, so the
+        // pair re-folds its whole buffer and holds it.
+        List<Heartbeat> late = new ArrayList<>(input.subList(20, 24));
+        input.removeAll(late);
+        input.addAll(120, late);
+
+        var unbounded = new KeyedOneInputStreamOperatorTestHarness<>(
+                new SegmentsOperator(new SegmentsFunction(P, PROGRESS_INTERVAL, SEGMENT_INTERVAL), 1_000, CHECKPOINT_INTERVAL, Long.MAX_VALUE),
+                new PairKey(), Types.STRING);
+        var bounded = new KeyedOneInputStreamOperatorTestHarness<>(
+                new SegmentsOperator(new SegmentsFunction(P, PROGRESS_INTERVAL, SEGMENT_INTERVAL), 1_000, CHECKPOINT_INTERVAL, 40),
+                new PairKey(), Types.STRING);
+        var none = harness(0, true);
+        harnesses.addAll(List.of(unbounded, bounded));
+        long heldUnbounded = 0;
+        long heldBounded = 0;
+        for (var h : List.of(unbounded, bounded, none)) {
+            h.setStateBackend(new EmbeddedRocksDBStateBackend());
+            h.setProcessingTime(0);
+            h.open();
+            PairCache cache = h == none ? null : ((SegmentsOperator) h.getOperator()).cache();
+            for (Heartbeat hb : input) {
+                send(h, hb);
+                if (h == unbounded) heldUnbounded = Math.max(heldUnbounded, cache.heldBeats());
+                if (h == bounded) heldBounded = Math.max(heldBounded, cache.heldBeats());
+            }
+            h.processWatermark(Long.MAX_VALUE);
+        }
+        assertThat(heldUnbounded).as("whole buffers held without a bound").isGreaterThan(100);
+        assertThat(heldBounded).as("with a bound of 40 beats").isLessThanOrEqualTo(40);
+        assertThat(tables(unbounded)).isEqualTo(tables(none)).isNotEmpty();
+        assertThat(tables(bounded)).isEqualTo(tables(none));
+    }
+
     @Test
     void evictionGivesAPairUsedSinceASecondChance() throws Exception {
         var h = harness(2, false);
