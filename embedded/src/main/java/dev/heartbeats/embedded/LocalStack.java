@@ -52,11 +52,14 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** Creates an input topic with this stack's partition count, and a dead-letter and late topic with 1. */
+    /**
+     * Creates an input topic with this stack's partition count, and a dead-letter and late topic with 1, each with
+     * the size limit of its production counterpart.
+     */
     public void createTopics(String input, String dlq, String late) {
         kafka.createTopic(input, partitions);
-        kafka.createTopic(dlq, 1);
-        kafka.createTopic(late, 1);
+        kafka.createDeadLetterTopic(dlq, 1);
+        kafka.createDeadLetterTopic(late, 1);
     }
 
     public int partitions() {

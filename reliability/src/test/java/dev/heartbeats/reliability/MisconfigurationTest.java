@@ -48,6 +48,9 @@ class MisconfigurationTest {
         {"--sink-batch-size", "--sink-batch-size", "0"},
         {"--sink-flush-interval", "--sink-flush-interval", "soon"},
         {"--out-of-orderness", "--out-of-orderness", "-1s"},
+        {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "0"},
+        {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "512"},
+        {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "1MiB"},
         {"segments", "segments", "--parallelism", "2"},
     };
 

@@ -56,11 +56,17 @@ public final class JobLauncher {
 
         /** Builds the job on {@code env} (configured here) and starts it without waiting. */
         default JobClient start(StreamExecutionEnvironment env, JobConfig cfg) throws Exception {
-            preflight(cfg);
+            JobLauncher.preflight(this, cfg);
             configure(env, cfg);
             workflow().build(env, cfg);
             return env.executeAsync(cfg.jobName);
         }
+    }
+
+    /** The checks every job makes against the services before it starts (its dead-letter topics), then the job's own. */
+    public static void preflight(Job job, JobConfig cfg) {
+        HeartbeatIngest.requireDeadLetterTopicsFit(cfg);
+        job.preflight(cfg);
     }
 
     /** What a job's {@code main} does. */
@@ -72,7 +78,7 @@ public final class JobLauncher {
         JobConfig cfg;
         try {
             cfg = job.parse(args);
-            job.preflight(cfg);
+            preflight(job, cfg);
         } catch (ConfigException e) {
             System.err.println("error: " + e.getMessage() + " (run with --help for the settings)");
             throw e;
