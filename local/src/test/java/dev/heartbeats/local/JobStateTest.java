@@ -80,6 +80,13 @@ class JobStateTest {
         assertThat(own).containsExactly("--state-dir", "/s", "--from-savepoint=/p");
     }
 
+    @Test
+    void theHelpListsTheJobsSettingsAndHowToStopAndResume() {
+        String help = JobCommand.help(new SegmentsJob());
+        assertThat(help).contains("--dead-letter-max-bytes", "--group-id", "--state-dir", "--from-savepoint", "--stop-timeout",
+                "SIGTERM or Ctrl-C stops the job with a savepoint", "~/.hb/state/<job>-<group-id>");
+    }
+
     private static void completedCheckpoint(Path checkpoints, JobID id, int n) throws Exception {
         Path chk = Files.createDirectories(checkpoints.resolve(id.toHexString()).resolve("chk-" + n));
         Files.writeString(chk.resolve("_metadata"), "x");
