@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import dev.heartbeats.common.kafka.TopicLimits;
 import kafka.server.BrokerServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -28,8 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The broker listens on {@code localhost} on a random free port and keeps its logs in a temporary
  * directory that {@link #close()} deletes. Broker defaults are tuned for tests: single replica for
- * the internal topics, no auto topic creation, no initial rebalance delay, and 16 MiB messages
- * (tests send 10 MB records).
+ * the internal topics, no auto topic creation, no initial rebalance delay. Message sizes are the production
+ * topics' ({@link TopicLimits}): a test that sends a 10 MB record must compress it, as a production producer must.
  *
  * <p>Thread-safety: {@link #restart()} and {@link #close()} are synchronized; all other methods may be
  * called from any thread.
@@ -37,9 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafka implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
-
-    /** Largest record batch the broker and our topics accept (16 MiB). */
-    public static final int MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
     private static final long ADMIN_TIMEOUT_SECONDS = 60;
 
@@ -120,10 +118,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         c.put("share.coordinator.state.topic.replication.factor", "1");
         c.put("share.coordinator.state.topic.min.isr", "1");
         c.put("share.coordinator.state.topic.num.partitions", "1");
-        // Tests send 10 MB records; leave headroom for batch/record overhead.
-        c.put("message.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
-        c.put("replica.fetch.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
-        c.put("replica.fetch.response.max.bytes", Integer.toString(MAX_MESSAGE_BYTES));
+        // The production brokers keep Kafka's default; a topic without its own limit gets the input topic's.
+        c.put("message.max.bytes", Integer.toString(TopicLimits.INPUT_MAX_MESSAGE_BYTES));
         return c;
     }
 
@@ -133,13 +129,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
-     * Creates a topic with one replica and {@code max.message.bytes} of {@link #MAX_MESSAGE_BYTES}.
-     * Does nothing if the topic already exists (its partition count is not checked).
+     * Creates an input topic: one replica, the production input topic's {@code max.message.bytes}
+     * ({@link TopicLimits#inputTopicConfig()}). Does nothing if the topic already exists (its partition count and
+     * configuration are not checked).
      */
     public void createTopic(String name, int partitions) {
+        createTopic(name, partitions, TopicLimits.inputTopicConfig());
+    }
+
+    /** Creates a dead-letter or late topic, with the production one's {@code max.message.bytes} ({@link TopicLimits#deadLetterTopicConfig()}). */
+    public void createDeadLetterTopic(String name, int partitions) {
+        createTopic(name, partitions, TopicLimits.deadLetterTopicConfig());
+    }
+
+    /** Creates a topic with one replica and the given topic configuration; does nothing if it exists. */
+    public void createTopic(String name, int partitions, Map<String, String> configs) {
         ensureOpen();
-        NewTopic topic = new NewTopic(name, partitions, (short) 1)
-                .configs(Map.of("max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES)));
+        NewTopic topic = new NewTopic(name, partitions, (short) 1).configs(configs);
         try (Admin admin = admin()) {
             admin.createTopics(List.of(topic)).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

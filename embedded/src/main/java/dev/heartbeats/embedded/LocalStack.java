@@ -54,15 +54,16 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Creates an input topic with this stack's partition count, and a dead-letter and late topic with 1. The input
-     * topic stamps records with the broker's clock (LogAppendTime, as in k8s/base/kafka/topics.yaml): the record
-     * timestamp that the clock-skew bound F compares event times with.
+     * Creates an input topic with this stack's partition count, and a dead-letter and late topic with 1, each with
+     * the size limit of its production counterpart. The input topic stamps records with the broker's clock
+     * (LogAppendTime, as in k8s/base/kafka/topics.yaml): the record timestamp that the clock-skew bound F compares
+     * event times with.
      */
     public void createTopics(String input, String dlq, String late) {
         kafka.createTopic(input, partitions);
         kafka.setTopicConfig(input, "message.timestamp.type", "LogAppendTime");
-        kafka.createTopic(dlq, 1);
-        kafka.createTopic(late, 1);
+        kafka.createDeadLetterTopic(dlq, 1);
+        kafka.createDeadLetterTopic(late, 1);
     }
 
     public int partitions() {

@@ -1,6 +1,7 @@
 package dev.heartbeats.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,12 +11,19 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 
+import dev.heartbeats.common.kafka.TopicLimits;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -58,14 +66,24 @@ class EmbeddedKafkaTest {
         assertThat(consumeAll(bootstrap, "heartbeats", 6)).containsExactlyInAnyOrder("a", "b", "c", "d", "e", "f");
     }
 
+    /**
+     * The input topic has the production limit (about 1 MiB per batch): a 10 MB record is refused as it stands and
+     * accepted compressed, as from a production producer that compresses.
+     */
     @Test
-    void acceptsTenMegabyteRecords() throws Exception {
+    void theInputTopicTakesATenMegabyteRecordOnlyCompressed() throws Exception {
         kafka.createTopic("big", 1);
         byte[] value = new byte[10 * 1024 * 1024];
         Arrays.fill(value, (byte) 7);
 
         Properties p = producerProps(kafka.bootstrapServers());
-        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, EmbeddedKafka.MAX_MESSAGE_BYTES);
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 32 * 1024 * 1024);
+        try (KafkaProducer<byte[], byte[]> producer =
+                     new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>("big", value)).get())
+                    .hasCauseInstanceOf(RecordTooLargeException.class);
+        }
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         try (KafkaProducer<byte[], byte[]> producer =
                      new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>("big", value)).get();
@@ -82,6 +100,23 @@ class EmbeddedKafkaTest {
             }
             assertThat(received).hasSize(1);
             assertThat(received.get(0)).isEqualTo(value);
+        }
+    }
+
+    /** The topics get the size limits of the production topics (TopicLimits, which a k8s test compares with the manifests). */
+    @Test
+    void topicsHaveTheProductionSizeLimits() throws Exception {
+        kafka.createTopic("limits-input", 2);
+        kafka.createDeadLetterTopic("limits-dlq", 1);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            ConfigResource input = new ConfigResource(ConfigResource.Type.TOPIC, "limits-input");
+            ConfigResource dlq = new ConfigResource(ConfigResource.Type.TOPIC, "limits-dlq");
+            Map<ConfigResource, Config> configs = admin.describeConfigs(List.of(input, dlq)).all().get();
+            assertThat(configs.get(input).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value())
+                    .isEqualTo(TopicLimits.inputTopicConfig().get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG))
+                    .isEqualTo(Integer.toString(TopicLimits.INPUT_MAX_MESSAGE_BYTES));
+            assertThat(configs.get(dlq).get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value())
+                    .isEqualTo(Integer.toString(TopicLimits.DEAD_LETTER_MAX_MESSAGE_BYTES));
         }
     }
 

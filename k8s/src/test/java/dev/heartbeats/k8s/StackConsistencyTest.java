@@ -1,6 +1,9 @@
 package dev.heartbeats.k8s;
 
 import dev.heartbeats.common.config.JobConfig;
+import dev.heartbeats.common.kafka.DeadLetterSerializer;
+import dev.heartbeats.common.kafka.TopicLimits;
+import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.pipeline.TableJobs;
 import dev.heartbeats.k8s.support.Kustomize;
 import dev.heartbeats.k8s.support.Manifests;
@@ -188,6 +191,46 @@ class StackConsistencyTest {
             }
         }
         assertThat(map(at(kafka, "spec.kafka.config")).get("auto.create.topics.enable")).isEqualTo(false);
+    }
+
+    /**
+     * The topics' size limits are the ones the embedded broker of the local run and the tests gives its topics
+     * ({@link TopicLimits}, which EmbeddedKafkaTest checks on a running broker), and each job's dead letters
+     * ({@code --dead-letter-max-bytes} with their headers) fit its dead-letter and late topics: one that does not
+     * would fail the job in a loop.
+     */
+    @ParameterizedTest(name = "overlays/{0}")
+    @MethodSource("overlays")
+    void topicSizeLimitsAreTheEmbeddedOnesAndDeadLettersFit(String overlay) throws Exception {
+        Manifests m = Kustomize.renderOverlay(overlay);
+        Map<String, Map<String, Object>> topics = new LinkedHashMap<>();
+        for (Map<String, Object> t : m.ofKind("KafkaTopic")) topics.put(str(t, "spec.topicName") != null ? str(t, "spec.topicName") : Manifests.name(t), t);
+        Object brokerDefault = map(at(m.ofKind("Kafka").get(0), "spec.kafka.config")).get("message.max.bytes");
+        assertThat(brokerDefault).as("the brokers keep Kafka's default, as the embedded one").isNull();
+        int jobs = 0;
+        for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
+            JobLauncher.Job job = (JobLauncher.Job) Class.forName(str(fd, "spec.job.entryClass")).getDeclaredConstructor().newInstance();
+            JobConfig cfg = job.parse(list(at(fd, "spec.job.args")).stream().map(Object::toString).toArray(String[]::new));
+            assertThat(topicConfig(topics, cfg.inputTopic, fd)).as(Manifests.id(fd) + " input topic " + cfg.inputTopic)
+                    .containsAllEntriesOf(TopicLimits.inputTopicConfig());
+            for (String topic : List.of(cfg.dlqTopic, cfg.lateTopic)) {
+                Map<String, String> conf = topicConfig(topics, topic, fd);
+                assertThat(conf).as(Manifests.id(fd) + " topic " + topic).containsAllEntriesOf(TopicLimits.deadLetterTopicConfig());
+                assertThat(DeadLetterSerializer.messageBytesNeeded(cfg.deadLetterMaxBytes))
+                        .as(Manifests.id(fd) + ": dead letters of --dead-letter-max-bytes " + cfg.deadLetterMaxBytes + " fit " + topic)
+                        .isLessThanOrEqualTo(Integer.parseInt(conf.get("max.message.bytes")));
+            }
+            jobs++;
+        }
+        assertThat(jobs).as("FlinkDeployments in overlays/" + overlay).isEqualTo(3);
+    }
+
+    private static Map<String, String> topicConfig(Map<String, Map<String, Object>> topics, String topic, Map<String, Object> fd) {
+        Map<String, Object> t = topics.get(topic);
+        assertThat(t).as(Manifests.id(fd) + ": KafkaTopic " + topic).isNotNull();
+        Map<String, String> out = new LinkedHashMap<>();
+        map(at(t, "spec.config")).forEach((k, v) -> out.put(k, String.valueOf(v)));
+        return out;
     }
 
     /**

@@ -65,6 +65,12 @@ import java.util.stream.Collectors;
  * keeps one line per source record (source topic, partition and offset) unless {@code --keep-duplicates}. Replay
  * produces each line's value with its key, in file order, with headers {@code replayed-from} (the dead letter's
  * topic/partition@offset) and {@code replay-of} (the original record's topic/partition@offset), which the jobs ignore.
+ *
+ * <p>A dead letter too large for its topic was written truncated (headers {@code truncated}, {@code original-size},
+ * {@code value-sha256}; see {@code DeadLetterSerializer}). Export keeps those headers and counts such lines; replay
+ * refuses a line that still has the {@code truncated} header, since its value is only the beginning of the record:
+ * take the whole record from the input topic at its source coordinates (while it is retained), put the corrected
+ * value in the line and delete the {@code truncated} header.
  */
 public final class DlqCommand {
     private DlqCommand() {}
@@ -82,7 +88,7 @@ public final class DlqCommand {
     static final Option<String> IN = Option.string("in", null, "file to replay, as written by export and corrected [required]");
     static final Option<String> REPLAY_TOPIC = Option.string("topic", "heartbeats", "topic to produce the records to");
 
-    static final List<Option<?>> EXPORT_OPTIONS = List.of(BOOTSTRAP, EXPORT_TOPIC, OUT, REASON_CONTAINS, JOB, KEEP_DUPLICATES);
+    public static final List<Option<?>> EXPORT_OPTIONS = List.of(BOOTSTRAP, EXPORT_TOPIC, OUT, REASON_CONTAINS, JOB, KEEP_DUPLICATES);
     static final List<Option<?>> REPLAY_OPTIONS = List.of(BOOTSTRAP, IN, REPLAY_TOPIC);
 
     static final String USAGE = String.join("\n",
@@ -92,12 +98,16 @@ public final class DlqCommand {
             "export writes the records of a dead-letter (or late) topic to a file, one JSON object per line: key and value as",
             "UTF-8 text (\"key\", \"value\") or base64 (\"key_base64\", \"value_base64\") when not valid UTF-8, and the headers",
             "(reason, source-topic, source-partition, source-offset, source-timestamp, job, routed-at). Correct the values",
-            "in the file, delete the lines not to replay, then replay produces each line's value with its key.");
+            "in the file, delete the lines not to replay, then replay produces each line's value with its key.",
+            "",
+            "A dead letter too large for its topic holds only the beginning of the record: headers truncated, original-size",
+            "and value-sha256 (of the whole value) say so. replay refuses such a line until its value is replaced by a whole,",
+            "corrected one (from the input topic at source-partition/source-offset) and its \"truncated\" header removed.");
 
     private static final JsonFactory JSON = JsonFactory.builder().build();
 
-    /** What export and replay did, for the caller (and the tests). */
-    public record Result(int read, int written) {}
+    /** What export and replay did, for the caller (and the tests); {@code truncated}: exported lines holding a cut value. */
+    public record Result(int read, int written, int truncated) {}
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
@@ -113,6 +123,10 @@ public final class DlqCommand {
                 }
                 Result r = export(Settings.parse(rest, EXPORT_OPTIONS));
                 System.err.println("dlq export: read " + r.read() + " records, wrote " + r.written() + " lines");
+                if (r.truncated() > 0) {
+                    System.err.println("dlq export: " + r.truncated() + " of them were too large for the dead-letter topic and hold only the beginning of"
+                            + " the record (header \"truncated\"; original-size and value-sha256 describe the whole): replay refuses them as they are");
+                }
                 break;
             }
             case "replay": {
@@ -147,6 +161,7 @@ public final class DlqCommand {
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "hb-dlq-export");
         int read = 0;
         int written = 0;
+        int truncated = 0;
         Set<String> seen = new HashSet<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props);
              Writer w = out.equals("-") ? new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))
@@ -182,11 +197,12 @@ public final class DlqCommand {
                     w.write(toJsonLine(r));
                     w.write('\n');
                     written++;
+                    if (header(r, DeadLetterSerializer.TRUNCATED) != null) truncated++;
                 }
             }
             w.flush();
         }
-        return new Result(read, written);
+        return new Result(read, written, truncated);
     }
 
     static String toJsonLine(ConsumerRecord<byte[], byte[]> r) throws IOException {
@@ -269,11 +285,22 @@ public final class DlqCommand {
             while ((text = r.readLine()) != null) {
                 n++;
                 if (text.isBlank()) continue;
+                Line line;
                 try {
-                    lines.add(parseLine(text));
+                    line = parseLine(text);
                 } catch (IOException | IllegalArgumentException e) {
                     throw new ConfigException("--in: line " + n + " of " + in + " is not an exported record: " + e.getMessage());
                 }
+                String truncated = line.headers.get(DeadLetterSerializer.TRUNCATED);
+                if (truncated != null) {
+                    throw new ConfigException("--in: line " + n + " of " + in + " holds a truncated " + truncated + " (the dead letter kept only the first "
+                            + (line.value == null ? 0 : line.value.length) + " of " + line.headers.get(DeadLetterSerializer.ORIGINAL_SIZE)
+                            + " bytes), so replaying it would send a different record. Take the whole record from "
+                            + line.headers.get(DeadLetterSerializer.SOURCE_TOPIC) + " partition " + line.headers.get(DeadLetterSerializer.SOURCE_PARTITION)
+                            + " offset " + line.headers.get(DeadLetterSerializer.SOURCE_OFFSET) + " (value-sha256 " + line.headers.get(DeadLetterSerializer.VALUE_SHA256)
+                            + "), put it corrected in the line and delete its \"truncated\" header, or delete the line; nothing was replayed");
+                }
+                lines.add(line);
             }
         }
         Properties props = new Properties();
@@ -283,6 +310,8 @@ public final class DlqCommand {
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 32 * 1024 * 1024);
+        // The input topic limits compressed batches (about 1 MiB in production): a large corrected record fits compressed.
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "hb-dlq-replay");
         List<Future<RecordMetadata>> acks = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
@@ -301,7 +330,7 @@ public final class DlqCommand {
             p.flush();
             for (Future<RecordMetadata> f : acks) f.get();
         }
-        return new Result(lines.size(), acks.size());
+        return new Result(lines.size(), acks.size(), 0);
     }
 
     static Line parseLine(String text) throws IOException {

@@ -38,7 +38,12 @@ public final class LocalFlink implements AutoCloseable {
 
     /** An environment that submits to this cluster. */
     public StreamExecutionEnvironment environment() {
-        return StreamExecutionEnvironment.createRemoteEnvironment(restAddress.getHost(), restAddress.getPort(), new Configuration());
+        return environment(new Configuration());
+    }
+
+    /** An environment that submits to this cluster with these settings (e.g. the savepoint to restore). */
+    public StreamExecutionEnvironment environment(Configuration conf) {
+        return StreamExecutionEnvironment.createRemoteEnvironment(restAddress.getHost(), restAddress.getPort(), conf);
     }
 
     public URI webUi() {

@@ -14,6 +14,7 @@ import dev.heartbeats.common.tables.CatalogLoader;
 import dev.heartbeats.common.tables.Schema;
 import dev.heartbeats.schema.Migrations;
 import dev.heartbeats.embedded.LocalStack;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 
 import java.nio.file.Files;
@@ -51,18 +52,25 @@ public final class LocalPipeline {
     static final Option<Duration> CHECKPOINT_INTERVAL = Option.duration("checkpoint-interval", "30s", "checkpoint interval of each job");
     static final Option<Duration> STATUS_INTERVAL = Option.duration("status-interval", "5s", "how often to print the status line");
     static final Option<Duration> DURATION = Option.duration("duration", "0s", "stop after this long (0 = run until Ctrl-C)");
+    static final Option<String> STATE_DIR = Option.string("state-dir", null,
+            "with --bootstrap-servers: where each job keeps its savepoints and checkpoints, in <state-dir>/<job>-<group-id> (default: ~/.hb/state, "
+                    + "shared with hb job); a stop takes a savepoint of each job there and the next start resumes from it. Embedded services start "
+                    + "empty every run, so their jobs start fresh and are cancelled at the stop").optional();
 
     static final List<Option<?>> OPTIONS = List.of(JOBS, RATE, VIEWERS, SEED, CLEAN, BOOTSTRAP, JDBC_URL, JDBC_USER, PG_PORT, PG_DATA, WEB_PORT,
-            PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION);
+            PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION, STATE_DIR);
 
     static String help() {
-        return Settings.help("Usage: hb pipeline [settings]\nRuns the whole pipeline locally: Kafka, PostgreSQL, Flink with web UI, generator, jobs.", OPTIONS);
+        return Settings.help("Usage: hb pipeline [settings]\nRuns the whole pipeline locally: Kafka, PostgreSQL, Flink with web UI, generator, jobs.\n"
+                + "With existing services (--bootstrap-servers, --jdbc-url), Ctrl-C or SIGTERM stops each job with a savepoint into --state-dir and\n"
+                + "the next start resumes from it; a job whose consumer group has committed offsets but no known state refuses to start.", OPTIONS);
     }
 
     private final Settings s;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final Map<String, JobClient> jobs = new LinkedHashMap<>();
     private final Map<String, String> groups = new LinkedHashMap<>();
+    private final Map<String, JobState> states = new LinkedHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private LiveProducer producer;
 
@@ -116,17 +124,44 @@ public final class LocalPipeline {
 
         List<JobLauncher.Job> selected = selectedJobs();
         int parallelism = s.get(PARALLELISM);
+        // With existing services a job's consumer group outlives this run: each job resumes from the state its last
+        // stop recorded, or refuses to start from committed offsets without it (JobState). Every job is checked first.
+        boolean resumable = s.get(BOOTSTRAP) != null;
+        Path stateRoot = s.get(STATE_DIR) != null ? Path.of(s.get(STATE_DIR)) : JobState.defaultRoot();
+        Path checkpoints = resumable ? null : Files.createTempDirectory("hb-checkpoints");
+        Map<String, JobConfig> configs = new LinkedHashMap<>();
+        Map<String, JobState.Plan> plans = new LinkedHashMap<>();
+        for (JobLauncher.Job job : selected) {
+            List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap, "--jdbc-url", jdbc.url, "--jdbc-user", jdbc.user,
+                    "--parallelism", Integer.toString(parallelism), "--checkpoint-interval", s.get(CHECKPOINT_INTERVAL).toMillis() + "ms"));
+            JobConfig cfg = job.parse(args.toArray(new String[0]));
+            Path stateDir = JobState.dirUnder(stateRoot, job.name(), cfg);
+            Path checkpointDir = resumable ? new JobState(stateDir, job.name(), cfg).defaultCheckpoints() : checkpoints.resolve(job.name());
+            args.addAll(List.of("--checkpoint-dir", checkpointDir.toUri().toString()));
+            cfg = job.parse(args.toArray(new String[0]));
+            configs.put(job.name(), cfg);
+            if (resumable) {
+                JobState state = new JobState(stateDir, job.name(), cfg);
+                states.put(job.name(), state);
+                say(job.name() + ": state directory " + state.dir + " (--state-dir), consumer group " + cfg.groupId);
+                plans.put(job.name(), state.plan(null, "hb job " + job.name()));
+            }
+        }
         LocalFlink flink = LocalFlink.start(s.get(WEB_PORT), Math.max(4, selected.size() * parallelism));
         resources.add(0, flink);
         say("Flink web UI: " + flink.webUi());
-        Path checkpoints = Files.createTempDirectory("hb-checkpoints");
         for (JobLauncher.Job job : selected) {
-            JobConfig cfg = job.parse("--bootstrap-servers", bootstrap, "--jdbc-url", jdbc.url, "--jdbc-user", jdbc.user,
-                    "--parallelism", Integer.toString(parallelism), "--checkpoint-interval", s.get(CHECKPOINT_INTERVAL).toMillis() + "ms",
-                    "--checkpoint-dir", checkpoints.resolve(job.name()).toUri().toString());
-            jobs.put(job.name(), job.start(flink.environment(), cfg));
+            JobConfig cfg = configs.get(job.name());
+            JobState.Plan plan = plans.getOrDefault(job.name(), new JobState.Plan(null, "fresh (embedded services)"));
+            Configuration conf = new Configuration();
+            plan.applyTo(conf);
+            JobClient client = job.start(flink.environment(conf), cfg);
+            jobs.put(job.name(), client);
             groups.put(job.name(), cfg.groupId);
-            say("started job " + job.name() + " (" + jobs.get(job.name()).getJobID() + ")");
+            JobState state = states.get(job.name());
+            if (state != null) state.started(client.getJobID(), cfg.checkpointDir, plan);
+            say("started job " + job.name() + " (" + client.getJobID() + ") " + (plan.path() != null ? "resuming " : "") + plan.why()
+                    + (state != null ? "; state in " + state.dir : ""));
         }
 
         GeneratorConfig base = s.get(CLEAN) ? GeneratorConfig.of(s.get(SEED)) : GeneratorConfig.allAdversities(s.get(SEED));
@@ -194,11 +229,19 @@ public final class LocalPipeline {
         stopped.countDown();
         say("stopping ...");
         if (producer != null) producer.stop();
-        for (JobClient j : jobs.values()) {
+        for (Map.Entry<String, JobClient> e : jobs.entrySet()) {
+            JobState state = states.get(e.getKey());
             try {
-                j.cancel().get(30, TimeUnit.SECONDS);
-            } catch (Exception ignored) {
-                // the cluster is closed next anyway
+                if (state != null) {
+                    say("stopping " + e.getKey() + " with a savepoint into " + state.savepoints() + " ...");
+                    say("stopped " + e.getKey() + " with savepoint " + state.stopWithSavepoint(e.getValue(), Duration.ofMinutes(5))
+                            + "; the same command resumes from it");
+                } else {
+                    e.getValue().cancel().get(30, TimeUnit.SECONDS);
+                }
+            } catch (Exception ex) {
+                if (state != null) say("stop with a savepoint of " + e.getKey() + " failed (" + ex + "); the next start resumes from its last checkpoint");
+                // else: the cluster is closed next anyway
             }
         }
         for (AutoCloseable r : resources) {

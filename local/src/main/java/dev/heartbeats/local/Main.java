@@ -2,7 +2,6 @@ package dev.heartbeats.local;
 
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.generator.GenerateCommand;
-import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.tables.CatalogLoader;
 
 import java.util.Arrays;
@@ -19,7 +18,8 @@ public final class Main {
             "",
             "Commands:",
             "  pipeline            run everything locally: Kafka, PostgreSQL, Flink + web UI, generator, all jobs",
-            "  job <name>          run one job (" + String.join(", ", Jobs.all().keySet()) + ") on a local Flink against existing Kafka and DB",
+            "  job <name>          run one job (" + String.join(", ", Jobs.all().keySet()) + ") on a local Flink against existing Kafka and DB;",
+            "                      SIGTERM/Ctrl-C stops it with a savepoint (--state-dir), the same command resumes from it",
             "  cluster <name>      run a job's FlinkDeployment as the operator does: JobManager and TaskManager processes, the image's jar",
             "  schema              migrate a database to the schema this release needs (PostgreSQL or YugabyteDB flavour)",
             "  catalog             load the videos and ads catalog from CSV (idempotent)",
@@ -39,8 +39,7 @@ public final class Main {
                     System.exit(0); // Flink and Kafka leave non-daemon threads behind
                     break;
                 case "job":
-                    if (rest.length == 0 || rest[0].startsWith("--")) throw new ConfigException("job: name the job: hb job <" + String.join("|", Jobs.all().keySet()) + "> [settings]");
-                    JobLauncher.main(Jobs.byName(rest[0]), Arrays.copyOfRange(rest, 1, rest.length));
+                    JobCommand.main(rest);
                     break;
                 case "cluster":
                     ClusterCommand.main(rest);

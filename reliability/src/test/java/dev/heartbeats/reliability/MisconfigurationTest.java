@@ -51,6 +51,9 @@ class MisconfigurationTest {
         {"--jdbc-password-file", "--jdbc-password-file", "/no/such/password/file"},
         {"--jdbc-password-file", "--jdbc-password-file", "/tmp"},
         {"--jdbc-auth-retry-time", "--jdbc-auth-retry-time", "a while"},
+        {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "0"},
+        {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "512"},
+        {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "1MiB"},
         {"segments", "segments", "--parallelism", "2"},
     };
 

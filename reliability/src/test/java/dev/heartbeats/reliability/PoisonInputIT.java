@@ -29,7 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Hostile input at volume, mixed into a generated stream with every adversity: each of the generator's invalid kinds
  * many times, 10 MB values, JSON nested far deeper than 256 levels, bytes that are not UTF-8, empty values,
  * tombstones, and records without a key. Every invalid record goes to the dead-letter topic with its original bytes
- * and a reason, and is counted; the valid ones among them (a 10 MB heartbeat, heartbeats without a key: the contract
+ * and a reason, and is counted (the 10 MB ones reach the input topic compressed, and go out truncated: they do not
+ * fit the dead-letter topic); the valid ones among them (a 10 MB heartbeat, heartbeats without a key: the contract
  * does not check the key) count in the tables; and no job ever restarts because of input.
  */
 class PoisonInputIT extends FaultTestBase {

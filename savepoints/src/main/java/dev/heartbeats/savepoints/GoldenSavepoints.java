@@ -103,8 +103,8 @@ public final class GoldenSavepoints {
             Map<Integer, Long> end = new TreeMap<>();
             for (int p = 0; p < s.get(PARTITIONS); p++) end.put(p, 0L);
             end.putAll(InputRecords.endOffsets(sent));
-            env.stack.kafka.createTopic("golden-dlq", 1);
-            env.stack.kafka.createTopic("golden-late", 1);
+            env.stack.kafka.createDeadLetterTopic("golden-dlq", 1);
+            env.stack.kafka.createDeadLetterTopic("golden-late", 1);
 
             for (JobLauncher.Job job : jobs) {
                 List<String> jobArgs = List.of("--input-topic", topic, "--dlq-topic", "golden-dlq", "--late-topic", "golden-late",

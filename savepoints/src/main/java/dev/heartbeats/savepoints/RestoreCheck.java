@@ -75,8 +75,8 @@ public final class RestoreCheck {
         String group = env.fresh("gate-" + m.job);
         String dlq = env.fresh("gate-dlq");
         String late = env.fresh("gate-late");
-        env.stack.kafka.createTopic(dlq, 1);
-        env.stack.kafka.createTopic(late, 1);
+        env.stack.kafka.createDeadLetterTopic(dlq, 1);
+        env.stack.kafka.createDeadLetterTopic(late, 1);
         List<String> args = new ArrayList<>(m.jobArgs);
         args.addAll(env.stack.jobArgs());
         args.addAll(List.of("--group-id", group, "--dlq-topic", dlq, "--late-topic", late,

@@ -19,6 +19,7 @@ public final class JobConfig implements Serializable {
     public final String inputTopic;
     public final String dlqTopic;
     public final String lateTopic;
+    public final int deadLetterMaxBytes;
     public final String groupId;
     public final StartingOffsets startingOffsets;
     public final boolean bounded;
@@ -43,6 +44,8 @@ public final class JobConfig implements Serializable {
         // A job reading its own dead letters would route them again, forever.
         if (dlqTopic.equals(inputTopic)) throw new ConfigException("--dlq-topic: must differ from --input-topic (" + inputTopic + ")");
         if (lateTopic.equals(inputTopic)) throw new ConfigException("--late-topic: must differ from --input-topic (" + inputTopic + ")");
+        this.deadLetterMaxBytes = s.get(DEAD_LETTER_MAX_BYTES);
+        if (deadLetterMaxBytes < 1024) throw new ConfigException("--dead-letter-max-bytes: must be at least 1024, got " + deadLetterMaxBytes);
         String group = s.get(GROUP_ID);
         this.groupId = group != null ? group : "heartbeat-" + jobName;
         this.startingOffsets = s.get(STARTING_OFFSETS);

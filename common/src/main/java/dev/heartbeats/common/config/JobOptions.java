@@ -1,5 +1,7 @@
 package dev.heartbeats.common.config;
 
+import dev.heartbeats.common.kafka.TopicLimits;
+
 import java.util.List;
 
 /**
@@ -22,6 +24,11 @@ public final class JobOptions {
     public static final Option<String> GROUP_ID = Option.string("group-id", null, "Kafka consumer group id").optional();
     public static final Option<StartingOffsets> STARTING_OFFSETS = Option.choice("starting-offsets", StartingOffsets.COMMITTED_OR_EARLIEST,
             StartingOffsets.class, "where to start without a checkpoint");
+    public static final Option<Integer> DEAD_LETTER_MAX_BYTES = Option.integer("dead-letter-max-bytes",
+            TopicLimits.DEAD_LETTER_MAX_MESSAGE_BYTES / 2,
+            "most bytes of key and value a dead letter or too-late record carries; a larger one goes out cut to this, with headers "
+                    + "truncated, original-size and value-sha256 of the whole value (the default is half the production topics' "
+                    + "max.message.bytes; at start the job checks that --dlq-topic and --late-topic accept it)");
     public static final Option<Boolean> BOUNDED = Option.flag("bounded",
             "process the input topic up to its end offsets at start, flush every session, and exit (backfills, re-processing)");
 
@@ -66,7 +73,7 @@ public final class JobOptions {
             "F: a heartbeat whose event_time is more than this ahead of its Kafka record's timestamp is invalid (a device clock in the future)");
 
     public static final List<Option<?>> COMMON = List.of(
-            BOOTSTRAP_SERVERS, INPUT_TOPIC, DLQ_TOPIC, LATE_TOPIC, GROUP_ID, STARTING_OFFSETS, BOUNDED,
+            BOOTSTRAP_SERVERS, INPUT_TOPIC, DLQ_TOPIC, LATE_TOPIC, DEAD_LETTER_MAX_BYTES, GROUP_ID, STARTING_OFFSETS, BOUNDED,
             JDBC_URL, JDBC_USER, JDBC_PASSWORD_FILE, JDBC_AUTH_RETRY_TIME, SINK_BATCH_SIZE, SINK_FLUSH_INTERVAL, SINK_MAX_RETRY_TIME,
             PARALLELISM, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, OUT_OF_ORDERNESS, IDLE_TIMEOUT,
             SESSION_GAP, MAX_RATE, TOLERANCE, ALLOWED_LATENESS, MAX_SESSION, MAX_CLOCK_SKEW);

@@ -1,12 +1,15 @@
 package dev.heartbeats.common.pipeline;
 
+import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JobConfig;
+import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.kafka.DeadLetter;
 import dev.heartbeats.common.kafka.DeadLetterSerializer;
 import dev.heartbeats.common.kafka.HeartbeatWatermarks;
 import dev.heartbeats.common.kafka.IngestDeserializer;
 import dev.heartbeats.common.kafka.IngestedRecord;
+import dev.heartbeats.common.kafka.TopicConfigs;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -17,7 +20,14 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -29,6 +39,8 @@ public final class HeartbeatIngest {
     public static final String ROUTE_UID = "route-invalid-and-late";
     public static final String DLQ_SINK_UID = "dlq-sink";
     public static final String LATE_SINK_UID = "late-sink";
+
+    private static final Logger LOG = LoggerFactory.getLogger(HeartbeatIngest.class);
 
     private HeartbeatIngest() {}
 
@@ -48,6 +60,33 @@ public final class HeartbeatIngest {
         valid.getSideOutput(RouteInvalidAndLate.LATE)
                 .sinkTo(deadLetterSink(cfg, cfg.lateTopic)).uid(LATE_SINK_UID).name("Kafka: " + cfg.lateTopic);
         return valid;
+    }
+
+    /**
+     * Refuses to start when the dead-letter or late topic would refuse a dead letter of {@code --dead-letter-max-bytes}:
+     * the sink would fail on the first large one, and the job would restart into it again and again. Asks the broker;
+     * if it cannot tell, the job starts with a warning.
+     */
+    public static void requireDeadLetterTopicsFit(JobConfig cfg) {
+        int needed = DeadLetterSerializer.messageBytesNeeded(cfg.deadLetterMaxBytes);
+        List<String> topics = List.of(cfg.dlqTopic, cfg.lateTopic);
+        Map<String, String> limits = TopicConfigs.of(cfg.bootstrapServers, topics, TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Duration.ofSeconds(10));
+        for (String topic : topics) {
+            String setting = topic.equals(cfg.dlqTopic) ? "--" + JobOptions.DLQ_TOPIC.name : "--" + JobOptions.LATE_TOPIC.name;
+            String limit = limits.get(topic);
+            if (limit == null) {
+                LOG.warn("Could not read max.message.bytes of {} '{}'; it must be at least {} for dead letters of --{} {}: "
+                        + "a dead letter the topic refuses fails the job", setting, topic, needed, JobOptions.DEAD_LETTER_MAX_BYTES.name, cfg.deadLetterMaxBytes);
+                continue;
+            }
+            int max = Integer.parseInt(limit.trim());
+            if (max < needed) {
+                throw new ConfigException("--" + JobOptions.DEAD_LETTER_MAX_BYTES.name + " (" + cfg.deadLetterMaxBytes + ") does not fit " + setting + " '" + topic
+                        + "': its max.message.bytes is " + max + ", and dead letters of that size need " + needed + " with their headers. Lower --"
+                        + JobOptions.DEAD_LETTER_MAX_BYTES.name + " to at most " + DeadLetterSerializer.largestFitting(max)
+                        + ", or raise the topic's max.message.bytes");
+            }
+        }
     }
 
     public static KafkaSource<IngestedRecord> source(JobConfig cfg) {
@@ -77,14 +116,19 @@ public final class HeartbeatIngest {
                 .withTimestampAssigner((r, kafkaTs) -> r.isValid() ? r.heartbeat.eventTime : Long.MIN_VALUE);
     }
 
+    /**
+     * A sink for dead letters (or too-late records) to {@code topic}. Their key and value are cut to
+     * {@code --dead-letter-max-bytes} ({@link DeadLetterSerializer}), so that every one fits the topic that
+     * {@link #requireDeadLetterTopicsFit} checked; compressed, as the input usually is.
+     */
     public static KafkaSink<DeadLetter> deadLetterSink(JobConfig cfg, String topic) {
         Properties props = new Properties();
-        // Dead letters carry whatever arrived, up to the broker's limit (tests send 10 MB values).
-        props.setProperty("max.request.size", Integer.toString(32 * 1024 * 1024));
+        props.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DeadLetterSerializer.messageBytesNeeded(cfg.deadLetterMaxBytes)));
+        props.setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         return KafkaSink.<DeadLetter>builder()
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setKafkaProducerConfig(props)
-                .setRecordSerializer(new DeadLetterSerializer(topic, cfg.jobName))
+                .setRecordSerializer(new DeadLetterSerializer(topic, cfg.jobName, cfg.deadLetterMaxBytes))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .build();
     }

@@ -57,10 +57,12 @@ public final class JobLauncher {
 
         /**
          * What every job checks before it starts, after its settings: that the database has the schema version this
-         * release needs (else it would fail at its first write), then the job's own {@link #preflight}.
+         * release needs (else it would fail at its first write), that its dead-letter topics take its dead letters,
+         * then the job's own {@link #preflight}.
          */
         default void checkBeforeStart(JobConfig cfg) {
             Schema.requireVersion(cfg.jdbc);
+            HeartbeatIngest.requireDeadLetterTopicsFit(cfg);
             preflight(cfg);
         }
 
