@@ -16,7 +16,7 @@ import java.util.Map;
  * job ends, so the deltas of a bounded run are complete.
  */
 final class DbStats {
-    static final String[] TABLES = {"watch_segments", "video_progress", "content_watch_hourly", "ad_impressions_hourly"};
+    static final String[] TABLES = dev.heartbeats.common.tables.OutputTables.NAMES.toArray(new String[0]);
 
     /** table -> {inserted, updated, deleted, hot updated} */
     final Map<String, long[]> tables = new LinkedHashMap<>();

@@ -172,8 +172,8 @@ final class ClusterCommand {
         ApplicationCluster c = cluster;
         try {
             var checkpoints = c.rest.checkpoints(c.plan.jobId).path("counts");
-            return String.format("[%s] job %s | checkpoints completed %d, failed %d | restarts %d", job, c.rest.state(c.plan.jobId),
-                    checkpoints.path("completed").asLong(), checkpoints.path("failed").asLong(),
+            return String.format("[%s] job %s | %s | checkpoints completed %d, failed %d | restarts %d", job, c.rest.state(c.plan.jobId),
+                    new JobProgress(c.rest, c.plan.jobId, -1).line(), checkpoints.path("completed").asLong(), checkpoints.path("failed").asLong(),
                     c.rest.get("jobs/" + c.plan.jobId + "/exceptions").path("exceptionHistory").path("entries").size());
         } catch (Exception e) {
             return "[" + job + "] (REST: " + e.getMessage() + ")";

@@ -34,7 +34,10 @@ public final class JobCommand {
             "start from this savepoint or retained checkpoint (a path or file:// URI) instead of what --state-dir recorded").optional();
     static final Option<java.time.Duration> STOP_TIMEOUT = Option.duration("stop-timeout", "5min",
             "how long a stop waits for its savepoint before it gives up (the next start then takes the last checkpoint)");
-    static final List<Option<?>> OPTIONS = List.of(STATE_DIR, FROM_SAVEPOINT, STOP_TIMEOUT);
+    static final Option<Integer> WEB_PORT = Option.integer("web-port", 0, "port of the local Flink's web UI and REST API (0: a free one)");
+    static final Option<java.time.Duration> STATUS_INTERVAL = Option.duration("status-interval", "5s",
+            "how often to print progress: records read of the input (bounded) or the consumer lag (live), dead letters and late records");
+    static final List<Option<?>> OPTIONS = List.of(STATE_DIR, FROM_SAVEPOINT, STOP_TIMEOUT, WEB_PORT, STATUS_INTERVAL);
 
     static String help(JobLauncher.Job job) {
         return job.help() + "\n" + Settings.help("Settings of hb job (stopping and resuming; see README, 'Running a job against existing Kafka"
@@ -58,12 +61,21 @@ public final class JobCommand {
         Thread hook = new Thread(running::stop, "hb-job-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            running.client.getJobExecutionResult().get();
-            if (!running.stopping()) say(job.name() + ": the job finished (bounded input read to its end)");
+            var result = running.client.getJobExecutionResult();
+            while (!result.isDone()) {
+                try {
+                    result.get(running.statusIntervalMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException stillRunning) {
+                    if (!running.stopping()) say(job.name() + ": " + running.progress.line());
+                }
+            }
+            var done = result.get();
+            if (!running.stopping()) say(job.name() + ": the job finished (bounded input read to its end): " + running.summary(done));
         } catch (Exception e) {
             if (!running.stopping()) throw e;
         } finally {
             running.awaitStopped();
+            running.flink.close();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -77,13 +89,26 @@ public final class JobCommand {
         final JobClient client;
         final JobState state;
         final Duration stopTimeout;
+        final LocalFlink flink;
+        final JobProgress progress;
+        final long statusIntervalMs;
+        final JobConfig cfg;
         private final CountDownLatch stopped = new CountDownLatch(1);
         private volatile boolean stopping;
 
-        Running(JobClient client, JobState state, Duration stopTimeout) {
+        Running(JobClient client, JobState state, Duration stopTimeout, LocalFlink flink, JobProgress progress, long statusIntervalMs, JobConfig cfg) {
             this.client = client;
             this.state = state;
             this.stopTimeout = stopTimeout;
+            this.flink = flink;
+            this.progress = progress;
+            this.statusIntervalMs = statusIntervalMs;
+            this.cfg = cfg;
+        }
+
+        /** What a bounded run did: its records, dead letters, late records, time and rate, and the rows in the tables. */
+        String summary(org.apache.flink.api.common.JobExecutionResult result) {
+            return progress.summary(result) + "; rows in the tables: " + TableCounts.line(cfg.jdbc);
         }
 
         boolean stopping() {
@@ -136,11 +161,18 @@ public final class JobCommand {
         say(job.name() + ": starting " + (plan.path() != null ? "(resuming) " : "") + plan.why());
         Configuration conf = new Configuration();
         plan.applyTo(conf);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        JobClient client = job.start(env, cfg);
+        LocalFlink flink = LocalFlink.start(own.get(WEB_PORT), cfg.parallelism == null ? 1 : cfg.parallelism);
+        long total = -1;
+        if (cfg.bounded) {
+            try (KafkaStats stats = new KafkaStats(cfg.bootstrapServers)) {
+                total = cfg.startingOffsets == JobOptions.StartingOffsets.EARLIEST ? stats.size(cfg.inputTopic) : stats.lag(cfg.groupId, cfg.inputTopic);
+            }
+        }
+        JobClient client = job.start(flink.environment(conf), cfg);
         state.started(client.getJobID(), cfg.checkpointDir, plan);
-        say(job.name() + ": running as Flink job " + client.getJobID() + "; SIGTERM or Ctrl-C stops it with a savepoint");
-        return new Running(client, state, own.get(STOP_TIMEOUT));
+        say(job.name() + ": running as Flink job " + client.getJobID() + " (web UI " + flink.webUi() + "); SIGTERM or Ctrl-C stops it with a savepoint");
+        return new Running(client, state, own.get(STOP_TIMEOUT), flink, new JobProgress(flink.rest(), client.getJobID(), total),
+                own.get(STATUS_INTERVAL).toMillis(), cfg);
     }
 
     /** Separates this command's own settings from the job's (which the job's parser checks). */

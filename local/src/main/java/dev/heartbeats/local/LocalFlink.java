@@ -27,6 +27,8 @@ public final class LocalFlink implements AutoCloseable {
         Configuration conf = new Configuration();
         conf.set(RestOptions.BIND_PORT, Integer.toString(webPort));
         conf.set(RestOptions.ADDRESS, "localhost");
+        // The status lines read metrics through the REST API: fresh ones.
+        conf.set(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, java.time.Duration.ofSeconds(1));
         conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("512m"));
         conf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.parse("128m"));
         conf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.parse("128m"));
@@ -48,6 +50,11 @@ public final class LocalFlink implements AutoCloseable {
 
     public URI webUi() {
         return restAddress;
+    }
+
+    /** The cluster's REST API (job state, metrics). */
+    public dev.heartbeats.cluster.FlinkRest rest() {
+        return new dev.heartbeats.cluster.FlinkRest(URI.create(restAddress.toString().endsWith("/") ? restAddress.toString() : restAddress + "/"));
     }
 
     @Override

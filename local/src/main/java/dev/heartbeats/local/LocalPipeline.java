@@ -73,6 +73,7 @@ public final class LocalPipeline {
     private final Map<String, JobState> states = new LinkedHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private LiveProducer producer;
+    private LocalFlink flink;
 
     private LocalPipeline(Settings s) {
         this.s = s;
@@ -147,7 +148,7 @@ public final class LocalPipeline {
                 plans.put(job.name(), state.plan(null, "hb job " + job.name()));
             }
         }
-        LocalFlink flink = LocalFlink.start(s.get(WEB_PORT), Math.max(4, selected.size() * parallelism));
+        flink = LocalFlink.start(s.get(WEB_PORT), Math.max(4, selected.size() * parallelism));
         resources.add(0, flink);
         say("Flink web UI: " + flink.webUi());
         for (JobLauncher.Job job : selected) {
@@ -200,28 +201,32 @@ public final class LocalPipeline {
     private void printStatus(KafkaStats stats, JdbcConfig jdbc, long elapsedMs, long sent, double rate) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("[%02d:%02d] in: %,d sent (%,.0f/s)", elapsedMs / 60000, elapsedMs / 1000 % 60, sent, rate));
-        try {
-            sb.append(" | lag at last checkpoint:"); // the source commits its offsets at checkpoints
-            for (Map.Entry<String, JobClient> e : jobs.entrySet()) {
-                sb.append(' ').append(e.getKey()).append('=').append(String.format("%,d", stats.lag(groups.get(e.getKey()), LocalStack.INPUT_TOPIC)))
-                        .append(" (").append(e.getValue().getJobStatus().get(5, TimeUnit.SECONDS)).append(')');
+        sb.append(" | consumer lag:"); // the sources' pendingRecords: records in Kafka not read yet
+        for (Map.Entry<String, JobClient> e : jobs.entrySet()) {
+            String state;
+            try {
+                state = e.getValue().getJobStatus().get(5, TimeUnit.SECONDS).toString();
+            } catch (Exception unknown) {
+                state = "?";
             }
+            sb.append(' ').append(e.getKey()).append('=').append(lag(e.getValue())).append(" (").append(state).append(')');
+        }
+        try {
             sb.append(String.format(" | dlq %,d late %,d", stats.size(LocalStack.DLQ_TOPIC), stats.size(LocalStack.LATE_TOPIC)));
         } catch (Exception e) {
             sb.append(" (kafka: ").append(e.getMessage()).append(')');
         }
-        try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
-            sb.append(" | rows:");
-            for (String table : new String[] {"watch_segments", "video_progress", "content_watch_hourly", "ad_impressions_hourly"}) {
-                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
-                    rs.next();
-                    sb.append(String.format(" %s %,d", table, rs.getLong(1)));
-                }
-            }
-        } catch (Exception e) {
-            sb.append(" (db: ").append(e.getMessage()).append(')');
-        }
+        sb.append(" | rows: ").append(TableCounts.line(jdbc));
         say(sb.toString());
+    }
+
+    private String lag(JobClient job) {
+        try {
+            long pending = flink.rest().metricSum(job.getJobID(), "pendingRecords");
+            return pending < 0 ? "n/a" : String.format("%,d", pending);
+        } catch (Exception e) {
+            return "n/a";
+        }
     }
 
     private synchronized void shutdown() {

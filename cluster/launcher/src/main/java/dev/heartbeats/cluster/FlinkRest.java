@@ -64,6 +64,30 @@ public final class FlinkRest {
         return true;
     }
 
+    /**
+     * The sum, over every task and subtask of the job, of the metrics named {@code name} (task metrics) or ending in
+     * {@code "." + name} (operator metrics, which the REST API prefixes with the operator's name); -1 when the job
+     * reports none (yet). Metrics reach the REST API every {@code metrics.fetcher.update-interval}.
+     */
+    public long metricSum(JobID job, String name) throws IOException, InterruptedException {
+        long sum = 0;
+        boolean found = false;
+        for (JsonNode v : get("jobs/" + job).path("vertices")) {
+            String path = "jobs/" + job + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
+            StringBuilder ids = new StringBuilder();
+            for (JsonNode m : get(path)) {
+                String id = m.path("id").asText();
+                if (id.equals(name) || id.endsWith("." + name)) ids.append(ids.length() == 0 ? "" : ",").append(id);
+            }
+            if (ids.length() == 0) continue;
+            for (JsonNode m : get(path + "?agg=sum&get=" + java.net.URLEncoder.encode(ids.toString(), java.nio.charset.StandardCharsets.UTF_8))) {
+                sum += (long) m.path("sum").asDouble();
+                found = true;
+            }
+        }
+        return found ? sum : -1;
+    }
+
     public JsonNode checkpoints(JobID job) throws IOException, InterruptedException {
         return get("jobs/" + job + "/checkpoints");
     }

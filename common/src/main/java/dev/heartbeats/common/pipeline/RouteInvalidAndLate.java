@@ -3,6 +3,7 @@ package dev.heartbeats.common.pipeline;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.kafka.DeadLetter;
 import dev.heartbeats.common.kafka.IngestedRecord;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -39,6 +40,9 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
 
     public static final OutputTag<DeadLetter> INVALID = new OutputTag<>("invalid") {};
     public static final OutputTag<DeadLetter> LATE = new OutputTag<>("too-late") {};
+    /** Accumulators of a job's result: records routed to the dead-letter and to the late topic. */
+    public static final String INVALID_ACCUMULATOR = "heartbeatsInvalid";
+    public static final String LATE_ACCUMULATOR = "heartbeatsTooLate";
 
     private final long allowedLatenessMs;
     private final long outOfOrdernessMs;
@@ -48,6 +52,9 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
     private transient Counter valid;
     private transient Counter invalid;
     private transient Counter late;
+    /** The same counts as accumulators: a bounded run's result carries them (its summary line). */
+    private transient LongCounter invalidTotal;
+    private transient LongCounter lateTotal;
     /** The map key of the partition of the previous record: records come in runs from one partition. */
     private transient String lastTopic;
     private transient int lastPartition = -1;
@@ -65,12 +72,17 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
         invalid = group.counter("heartbeatsInvalid");
         late = group.counter("heartbeatsTooLate");
         group.meter("heartbeatsValidPerSecond", new MeterView(valid));
+        invalidTotal = new LongCounter();
+        lateTotal = new LongCounter();
+        getRuntimeContext().addAccumulator(INVALID_ACCUMULATOR, invalidTotal);
+        getRuntimeContext().addAccumulator(LATE_ACCUMULATOR, lateTotal);
     }
 
     @Override
     public void processElement(IngestedRecord r, Context ctx, Collector<Heartbeat> out) {
         if (!r.isValid()) {
             invalid.inc();
+            invalidTotal.add(1);
             ctx.output(INVALID, DeadLetter.of(r, r.invalidReason));
             return;
         }
@@ -80,6 +92,7 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
         long watermark = watermark(max);
         if (watermark != Long.MIN_VALUE && watermark - eventTime > allowedLatenessMs) {
             late.inc();
+            lateTotal.add(1);
             ctx.output(LATE, DeadLetter.of(r, "too late: event_time " + eventTime + " is " + (watermark - eventTime)
                     + " ms behind the watermark " + watermark + " of partition " + r.partition + " (allowed lateness " + allowedLatenessMs + " ms)"));
             return;

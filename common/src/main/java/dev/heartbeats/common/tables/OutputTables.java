@@ -13,6 +13,9 @@ import static dev.heartbeats.common.jdbc.TableSpec.setTime;
 public final class OutputTables {
     private OutputTables() {}
 
+    /** The four output tables of the contract, in its order. */
+    public static final List<String> NAMES = List.of("watch_segments", "video_progress", "content_watch_hourly", "ad_impressions_hourly");
+
     public static final TableSpec<WatchSegment> WATCH_SEGMENTS = new TableSpec<>() {
         private static final long serialVersionUID = 1L;
 
