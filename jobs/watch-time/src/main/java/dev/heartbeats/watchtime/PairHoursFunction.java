@@ -3,13 +3,11 @@ package dev.heartbeats.watchtime;
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.kafka.DeadLetter;
 import dev.heartbeats.common.pipeline.PairKey;
+import dev.heartbeats.common.pipeline.RowLayout;
 import dev.heartbeats.common.sessionize.PairStore;
 import dev.heartbeats.common.sessionize.PairTimeline;
 import dev.heartbeats.common.sessionize.PairTimelineFunction;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.java.typeutils.RowTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.types.Row;
 import org.apache.flink.types.RowKind;
@@ -38,9 +36,8 @@ public class PairHoursFunction extends PairTimelineFunction<Row> {
     /** Beats behind what was already frozen; unreachable while lateness is checked upstream, kept as a safety net. */
     public static final OutputTag<DeadLetter> BEHIND_FRONTIER = new OutputTag<>("behind-frontier") {};
 
-    public static final String[] FIELDS = {"video_id", "user_id", "hour", "watched_ms"};
-    public static final RowTypeInfo ROW_TYPE = new RowTypeInfo(
-            new TypeInformation<?>[] {Types.STRING, Types.STRING, Types.LONG, Types.LONG}, FIELDS);
+    /** The rows this function emits, and the view the SQL aggregation reads them as. */
+    public static final RowLayout ROWS = RowLayout.builder().string("video_id").string("user_id").bigint("hour", "watched_ms").build();
 
     private transient HourRows rows;
     private transient Counter hourUpdates;
@@ -65,7 +62,7 @@ public class PairHoursFunction extends PairTimelineFunction<Row> {
     }
 
     static Row row(RowKind kind, String videoId, String userId, long hour, long watchedMs) {
-        return Row.ofKind(kind, videoId, userId, hour, watchedMs);
+        return ROWS.row(kind, videoId, userId, hour, watchedMs);
     }
 
     /** Hour changes as changelog rows; bound to the current pair before each call. */
