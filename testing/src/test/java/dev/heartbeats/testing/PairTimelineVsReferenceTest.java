@@ -526,7 +526,7 @@ class PairTimelineVsReferenceTest {
         PairState st;
         /** The ListState: appended to (in order, or after an insert among the recent beats), replaced after another insert or maintenance. */
         List<Beat> buffer;
-        /** The cached operator's heap copy of the pair's last beats ({@code PairCache}); lost on restore. */
+        /** The cached operator's heap copy of the pair's last beats ({@code StateCache}); lost on restore. */
         final RecentBeats recent = new RecentBeats();
         /** Registered event-time timers of the key (Flink de-duplicates them; they survive state.clear()). */
         final TreeSet<Long> timers = new TreeSet<>();

@@ -173,8 +173,8 @@ public class StateUpdateBenchmark {
         Map<String, TypeInformation<?>> st = new LinkedHashMap<>();
         st.put("frozen", foldInfo);
         st.put("tail", foldInfo);
-        for (String f : new String[] {"frontier", "bufferFirst", "timerTime", "progressEmittedAt"}) st.put(f, Types.LONG);
-        st.put("progressPending", Types.BOOLEAN);
+        for (String f : new String[] {"frontier", "bufferFirst", "timerTime"}) st.put(f, Types.LONG);
+        st.put("legacyProgressPending", Types.BOOLEAN);
         return Types.POJO(PairState.class, st);
     }
 

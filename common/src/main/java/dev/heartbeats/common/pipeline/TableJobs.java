@@ -4,7 +4,16 @@ import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.kafka.TopicRetention;
+import dev.heartbeats.common.jdbc.Change;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.table.api.Table;
+import org.apache.flink.table.api.TableDescriptor;
+import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.types.Row;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.api.config.AggregatePhaseStrategy;
@@ -16,7 +25,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.ZoneOffset;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /** What the Table API jobs share: their aggregation settings and how their table environment is set up. */
 public final class TableJobs {
@@ -101,6 +112,37 @@ public final class TableJobs {
 
     private static String human(Duration d) {
         return TimeUtils.formatWithHighestUnit(d);
+    }
+
+    /**
+     * What a Table API job's hourly totals are: the keyed step's changelog as a view, an SQL aggregation over it (and
+     * any tables it joins), and how its result rows become changes of the output table; with the uids of each part.
+     */
+    public record HourlyTotals<T>(String view, RowLayout layout, String sql, String table, String sqlUidPrefix, String aggregateUid,
+                                  String toChangesUid, String sinkUid, FlatMapFunction<Row, Change<T>> toChanges, TypeInformation<Change<T>> changes) {}
+
+    /**
+     * The hourly-totals pipeline both Table API jobs run: the keyed step's changelog ({@code keyed}) as the view
+     * {@code totals.view()}, aggregated by {@code totals.sql()} with {@code tables} registered beside it (e.g. a
+     * lookup of the catalog), turned into upserts and deletes of {@code totals.table()} and written by {@code sink}.
+     * The planner's operators get their uids from {@link TableUids}.
+     */
+    public static <T> DataStream<Change<T>> hourlyTotals(SingleOutputStreamOperator<Row> keyed, JobConfig cfg, HourlyTotals<T> totals,
+                                                         Map<String, TableDescriptor> tables, Sink<Change<T>> sink) {
+        StreamTableEnvironment tEnv = tableEnvironment(keyed, cfg);
+        tEnv.createTemporaryView(totals.view(), tEnv.fromChangelogStream(keyed, totals.layout().schema(), ChangelogMode.all()));
+        tables.forEach(tEnv::createTemporaryTable);
+        Table hourly = tEnv.sqlQuery(totals.sql());
+        // Upsert mode: the planner sends no -U rows (the sink would skip them; a lookup join would look them up).
+        DataStream<Row> rows = tEnv.toChangelogStream(hourly, org.apache.flink.table.api.Schema.derived(), ChangelogMode.upsert());
+        TableUids.assign(rows.getTransformation(), keyed.getTransformation(), totals.sqlUidPrefix(),
+                Map.of("GroupAggregate", totals.aggregateUid(), "GlobalGroupAggregate", totals.aggregateUid()), Set.of(totals.aggregateUid()));
+        SingleOutputStreamOperator<Change<T>> changes = rows
+                .flatMap(totals.toChanges(), totals.changes())
+                .uid(totals.toChangesUid())
+                .name(totals.table() + " changes");
+        changes.sinkTo(sink).uid(totals.sinkUid()).name("YSQL: " + totals.table());
+        return changes;
     }
 
     /** A streaming table environment on {@code stream}'s environment, set up the same way for every Table API job. */

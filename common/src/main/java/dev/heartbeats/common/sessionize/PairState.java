@@ -19,10 +19,11 @@ public class PairState {
     public long bufferFirst = Long.MAX_VALUE;
     /** The pending maintenance timer (event time), or {@link Long#MIN_VALUE}. */
     public long timerTime = Long.MIN_VALUE;
-    /** Processing time the resume point was last emitted, for coalescing progress writes. */
-    public long progressEmittedAt = Long.MIN_VALUE;
-    /** Whether a resume point change waits for its next emission. */
-    public boolean progressPending;
+    /**
+     * Restored from format 1 with a resume point that waited for its emission (releases up to 0.1.0 coalesced resume
+     * points in this state): it is emitted at the pair's next heartbeat or maintenance. Never written.
+     */
+    public boolean legacyProgressPending;
 
     public PairState() {}
 }

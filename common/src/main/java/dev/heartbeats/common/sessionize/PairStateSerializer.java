@@ -11,10 +11,10 @@ import java.io.IOException;
  * heartbeat, flags in bits, and the device id once when both folds share it; ~40-70 bytes instead of ~300 with the
  * POJO serializer, and no reflection.
  *
- * <pre>format 1:
- *   state flags (bit 0 frontier set, 1 bufferFirst set, 2 timerTime set, 3 progressEmittedAt set, 4 progressPending)
+ * <pre>format 2 (format 1 without the segments job's resume-point coalescing, bits 3 and 4 always 0):
+ *   state flags (bit 0 frontier set, 1 bufferFirst set, 2 timerTime set; format 1: 3 progressEmittedAt set, 4 progressPending)
  *   tail fold (base 0) · frozen fold (base tail.lastTime)
- *   [tail.lastTime - frontier] [bufferFirst - tail.lastTime] [timerTime - tail.lastTime] [progressEmittedAt]   (zig-zag varints)
+ *   [tail.lastTime - frontier] [bufferFirst - tail.lastTime] [timerTime - tail.lastTime] [format 1: progressEmittedAt]   (zig-zag varints)
  * fold:
  *   flags (bit 0 started, 1 lastWasStop, 2 lastWasAd, 3 hasSegment, 4 hasProgress, 5 progDevice set, 6 hours, 7 device as tail's)
  *   base - lastTime · lastTime - sessionStart
@@ -22,11 +22,13 @@ import java.io.IOException;
  *   [hasProgress: lastTime - progTime · progPos] [progDevice (StringValue)] [hours: n · (hour - previous hour · watched) x n]</pre>
  *
  * Differences are taken modulo 2^64, so every value round-trips exactly, however far apart. The segment fields of a
- * fold without a segment are not kept (nothing reads them before a new segment sets them).
+ * fold without a segment are not kept (nothing reads them before a new segment sets them). Both formats are read the
+ * same way: the fields format 2 dropped are read when their bits are set, and a waiting resume point of format 1
+ * becomes {@link PairState#legacyProgressPending}.
  */
 public final class PairStateSerializer extends CompactSerializer<PairState> {
     private static final long serialVersionUID = 1L;
-    public static final PairStateSerializer INSTANCE = new PairStateSerializer(1);
+    public static final PairStateSerializer INSTANCE = new PairStateSerializer(2);
 
     private static final int FRONTIER = 1, BUFFER_FIRST = 1 << 1, TIMER = 1 << 2, EMITTED_AT = 1 << 3, PENDING = 1 << 4;
     private static final int STARTED = 1, LAST_STOP = 1 << 1, LAST_AD = 1 << 2, SEGMENT = 1 << 3, PROGRESS = 1 << 4, DEVICE = 1 << 5,
@@ -39,7 +41,7 @@ public final class PairStateSerializer extends CompactSerializer<PairState> {
 
     @Override
     protected int currentVersion() {
-        return 1;
+        return 2;
     }
 
     @Override
@@ -50,8 +52,7 @@ public final class PairStateSerializer extends CompactSerializer<PairState> {
     @Override
     protected void write(PairState s, DataOutputView out) throws IOException {
         int flags = (s.frontier != Long.MIN_VALUE ? FRONTIER : 0) | (s.bufferFirst != Long.MAX_VALUE ? BUFFER_FIRST : 0)
-                | (s.timerTime != Long.MIN_VALUE ? TIMER : 0) | (s.progressEmittedAt != Long.MIN_VALUE ? EMITTED_AT : 0)
-                | (s.progressPending ? PENDING : 0);
+                | (s.timerTime != Long.MIN_VALUE ? TIMER : 0);
         out.writeByte(flags);
         long base = s.tail.lastTime;
         writeFold(s.tail, 0, null, out);
@@ -59,7 +60,6 @@ public final class PairStateSerializer extends CompactSerializer<PairState> {
         if ((flags & FRONTIER) != 0) Varints.writeSigned(out, base - s.frontier);
         if ((flags & BUFFER_FIRST) != 0) Varints.writeSigned(out, s.bufferFirst - base);
         if ((flags & TIMER) != 0) Varints.writeSigned(out, s.timerTime - base);
-        if ((flags & EMITTED_AT) != 0) Varints.writeSigned(out, s.progressEmittedAt);
     }
 
     private static void writeFold(PairFold f, long base, String otherDevice, DataOutputView out) throws IOException {
@@ -104,8 +104,8 @@ public final class PairStateSerializer extends CompactSerializer<PairState> {
         if ((flags & FRONTIER) != 0) s.frontier = base - Varints.readSigned(in);
         if ((flags & BUFFER_FIRST) != 0) s.bufferFirst = Varints.readSigned(in) + base;
         if ((flags & TIMER) != 0) s.timerTime = Varints.readSigned(in) + base;
-        if ((flags & EMITTED_AT) != 0) s.progressEmittedAt = Varints.readSigned(in);
-        s.progressPending = (flags & PENDING) != 0;
+        if ((flags & EMITTED_AT) != 0) Varints.readSigned(in); // format 1's emission time: no longer needed
+        s.legacyProgressPending = (flags & PENDING) != 0;
         return s;
     }
 
@@ -166,8 +166,7 @@ public final class PairStateSerializer extends CompactSerializer<PairState> {
         s.frontier = from.frontier;
         s.bufferFirst = from.bufferFirst;
         s.timerTime = from.timerTime;
-        s.progressEmittedAt = from.progressEmittedAt;
-        s.progressPending = from.progressPending;
+        s.legacyProgressPending = from.legacyProgressPending;
         return s;
     }
 

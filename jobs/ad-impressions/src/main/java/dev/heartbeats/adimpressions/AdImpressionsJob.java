@@ -11,7 +11,6 @@ import dev.heartbeats.common.pipeline.DataWatermarkOperator;
 import dev.heartbeats.common.pipeline.HeartbeatIngest;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.pipeline.TableJobs;
-import dev.heartbeats.common.pipeline.TableUids;
 import dev.heartbeats.common.tables.AdImpressionsHourly;
 import dev.heartbeats.common.tables.OutputTables;
 import org.apache.flink.api.common.functions.FilterFunction;
@@ -21,17 +20,12 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.apache.flink.table.api.DataTypes;
-import org.apache.flink.table.api.Table;
-import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
-import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The ad-impressions job: ad heartbeats from Kafka to {@code ad_impressions_hourly}.
@@ -107,48 +101,28 @@ public final class AdImpressionsJob implements TableJobs.HourlyTotalsJob {
                 .uid(AD_FILTER_UID)
                 .name("Ad heartbeats")
                 .keyBy(new AdViewKey())
-                .transform("Ad views per (user, video, ad)", AdViewsFunction.ROW_TYPE, new DataWatermarkOperator<>(new AdViewsFunction(cfg.params)))
+                .transform("Ad views per (user, video, ad)", AdViewsFunction.ROWS.typeInfo(), new DataWatermarkOperator<>(new AdViewsFunction(cfg.params)))
                 .uid(AD_VIEWS_UID)
                 .name("Ad views per (user, video, ad)");
         DataStream<DeadLetter> behind = views.getSideOutput(AdViewsFunction.BEHIND_WATERMARK);
         behind.sinkTo(HeartbeatIngest.deadLetterSink(cfg, cfg.lateTopic)).uid(BEHIND_WATERMARK_SINK_UID).name("Kafka: " + cfg.lateTopic);
-
-        StreamTableEnvironment tEnv = TableJobs.tableEnvironment(views, cfg);
-        tEnv.createTemporaryView("ad_views", tEnv.fromChangelogStream(views,
-                org.apache.flink.table.api.Schema.newBuilder()
-                        .column("user_id", DataTypes.STRING().notNull())
-                        .column("video_id", DataTypes.STRING().notNull())
-                        .column("ad_id", DataTypes.STRING().notNull())
-                        .column("view_start", DataTypes.BIGINT().notNull())
-                        .column("hour", DataTypes.BIGINT().notNull())
-                        .column("impression", DataTypes.BIGINT().notNull())
-                        .column("first_quartile", DataTypes.BIGINT().notNull())
-                        .column("midpoint", DataTypes.BIGINT().notNull())
-                        .column("third_quartile", DataTypes.BIGINT().notNull())
-                        .column("complete", DataTypes.BIGINT().notNull())
-                        .build(),
-                ChangelogMode.all()));
-        Table hourly = tEnv.sqlQuery(HOURLY_SQL);
-        // Upsert mode: the planner sends no -U rows (the sink would skip them; the lookup join would look them up).
-        DataStream<Row> rows = tEnv.toChangelogStream(hourly, org.apache.flink.table.api.Schema.derived(), ChangelogMode.upsert());
-        TableUids.assign(rows.getTransformation(), views.getTransformation(), SQL_UID_PREFIX,
-                Map.of("GroupAggregate", AGGREGATE_UID, "GlobalGroupAggregate", AGGREGATE_UID), Set.of(AGGREGATE_UID));
-
-        SingleOutputStreamOperator<Change<AdImpressionsHourly>> changes = rows
-                .flatMap(new ToChanges(), HOURLY_CHANGES)
-                .uid(TO_CHANGES_UID)
-                .name("ad_impressions_hourly changes");
-        changes.sinkTo(sink).uid(SINK_UID).name("YSQL: ad_impressions_hourly");
-        return changes;
+        return TableJobs.hourlyTotals(views, cfg, HOURLY, Map.of(), sink);
     }
 
-    /** Counts of ad views per (ad, hour of the view's first heartbeat); the group (and its row) exists while it has a view. */
-    static final String HOURLY_SQL = String.join("\n",
-            "SELECT ad_id, `hour`, SUM(impression) AS impressions, SUM(first_quartile) AS first_quartile, SUM(midpoint) AS midpoint,",
-            "       SUM(third_quartile) AS third_quartile, SUM(complete) AS completes",
-            "FROM ad_views",
-            "GROUP BY ad_id, `hour`");
+    static final TableJobs.HourlyTotals<AdImpressionsHourly> HOURLY = new TableJobs.HourlyTotals<>("ad_views", AdViewsFunction.ROWS,
+            Sql.HOURLY, "ad_impressions_hourly", SQL_UID_PREFIX, AGGREGATE_UID, TO_CHANGES_UID, SINK_UID, new ToChanges(), HOURLY_CHANGES);
 
+    /** The job's SQL. */
+    static final class Sql {
+        private Sql() {}
+
+        /** Counts of ad views per (ad, hour of the view's first heartbeat); the group (and its row) exists while it has a view. */
+        static final String HOURLY = """
+                SELECT ad_id, `hour`, SUM(impression) AS impressions, SUM(first_quartile) AS first_quartile, SUM(midpoint) AS midpoint,
+                       SUM(third_quartile) AS third_quartile, SUM(complete) AS completes
+                FROM ad_views
+                GROUP BY ad_id, `hour`""";
+    }
 
     static final class AdsOnly implements FilterFunction<Heartbeat> {
         private static final long serialVersionUID = 1L;
@@ -165,19 +139,15 @@ public final class AdImpressionsJob implements TableJobs.HourlyTotalsJob {
 
         @Override
         public void flatMap(Row r, Collector<Change<AdImpressionsHourly>> out) {
-            String adId = r.getFieldAs(0);
-            long hour = r.<Long>getFieldAs(1);
+            String adId = r.getFieldAs("ad_id");
+            long hour = r.<Long>getFieldAs("hour");
             switch (r.getKind()) {
-                case INSERT:
-                case UPDATE_AFTER:
-                    out.collect(Change.upsert(AdImpressionsHourly.of(adId, hour, r.<Long>getFieldAs(2), r.<Long>getFieldAs(3),
-                            r.<Long>getFieldAs(4), r.<Long>getFieldAs(5), r.<Long>getFieldAs(6))));
-                    break;
-                case DELETE:
-                    out.collect(Change.delete(AdImpressionsHourly.of(adId, hour, 0, 0, 0, 0, 0)));
-                    break;
-                default:
-                    break;
+                case INSERT, UPDATE_AFTER -> out.collect(Change.upsert(AdImpressionsHourly.of(adId, hour, r.<Long>getFieldAs("impressions"),
+                        r.<Long>getFieldAs("first_quartile"), r.<Long>getFieldAs("midpoint"), r.<Long>getFieldAs("third_quartile"),
+                        r.<Long>getFieldAs("completes"))));
+                case DELETE -> out.collect(Change.delete(AdImpressionsHourly.of(adId, hour, 0, 0, 0, 0, 0)));
+                default -> {
+                }
             }
         }
     }

@@ -4,12 +4,11 @@ import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
 import dev.heartbeats.common.kafka.DeadLetter;
+import dev.heartbeats.common.pipeline.RowLayout;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.java.typeutils.RowTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.types.Row;
@@ -45,10 +44,9 @@ public class AdViewsFunction extends KeyedProcessFunction<String, Heartbeat, Row
      */
     public static final OutputTag<DeadLetter> BEHIND_WATERMARK = new OutputTag<>("ad-behind-watermark") {};
 
-    public static final String[] FIELDS = {"user_id", "video_id", "ad_id", "view_start", "hour",
-            "impression", "first_quartile", "midpoint", "third_quartile", "complete"};
-    public static final RowTypeInfo ROW_TYPE = new RowTypeInfo(new TypeInformation<?>[] {
-            Types.STRING, Types.STRING, Types.STRING, Types.LONG, Types.LONG, Types.LONG, Types.LONG, Types.LONG, Types.LONG, Types.LONG}, FIELDS);
+    /** The rows this function emits, and the view the SQL aggregation reads them as. */
+    public static final RowLayout ROWS = RowLayout.builder().string("user_id").string("video_id").string("ad_id")
+            .bigint("view_start", "hour", "impression", "first_quartile", "midpoint", "third_quartile", "complete").build();
 
     static final String STATE_NAME = "ad-views";
 
@@ -169,7 +167,7 @@ public class AdViewsFunction extends KeyedProcessFunction<String, Heartbeat, Row
 
     static Row row(RowKind kind, Heartbeat h, AdView v, long toleranceMs) {
         int f = v.flags(toleranceMs);
-        return Row.ofKind(kind, h.userId, h.videoId, h.adId, v.first, AdView.hourOf(v.first),
+        return ROWS.row(kind, h.userId, h.videoId, h.adId, v.first, AdView.hourOf(v.first),
                 bit(f, AdView.IMPRESSION), bit(f, AdView.FIRST_QUARTILE), bit(f, AdView.MIDPOINT), bit(f, AdView.THIRD_QUARTILE),
                 bit(f, AdView.COMPLETE));
     }

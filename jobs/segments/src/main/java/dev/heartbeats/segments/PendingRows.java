@@ -13,7 +13,7 @@ import org.apache.flink.types.StringValue;
 import java.io.IOException;
 
 /**
- * The rows of one pair that {@link PairCache}'s coalescing still holds back at a checkpoint: its open segment's
+ * The rows of one pair that the {@link RowCoalescer} still holds back at a checkpoint: its open segment's
  * latest row and its latest resume point. They are part of the checkpoint (keyed state {@value #STATE_NAME}, so
  * they move with the pair's key group on rescaling) instead of being written to the database at the barrier; a
  * restored job writes them first, before any replayed heartbeat. The state name is part of the savepoint format.

@@ -2,24 +2,25 @@ package dev.heartbeats.segments;
 
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.jdbc.Change;
+import dev.heartbeats.common.pipeline.DataWatermarkOperator;
+import dev.heartbeats.common.sessionize.PairStates;
 import dev.heartbeats.common.tables.VideoProgress;
 import dev.heartbeats.common.tables.WatchSegment;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
-import dev.heartbeats.common.pipeline.DataWatermarkOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The segments job's keyed operator: {@link SegmentsFunction} with a {@link PairCache} (write-back state cache and
- * row coalescing) that this operator writes back before every checkpoint barrier and flushes at the end of the
- * input. Same state (names, types), same timers ("user-timers"), same uid as the plain {@code KeyedProcessOperator},
- * plus the {@link PendingRows} the coalescing held back at the checkpoint, which this operator writes first when it
- * is restored.
+ * The segments job's keyed operator: {@link SegmentsFunction} with its state in a {@link StateCache} and its rows
+ * coalesced by a {@link RowCoalescer}, both of which this operator writes back before every checkpoint barrier and
+ * flushes at the end of the input. Same state (names, types), same timers ("user-timers"), same uid as the plain
+ * {@code KeyedProcessOperator}, plus the {@link PendingRows} the coalescing held back at the checkpoint, which this
+ * operator writes first when it is restored. Its event time follows the input data ({@link DataWatermarkOperator}).
  */
-public class SegmentsOperator extends DataWatermarkOperator<String, Change<WatchSegment>> implements PairCache.Host {
+public class SegmentsOperator extends DataWatermarkOperator<String, Change<WatchSegment>> implements StateCache.Host, RowCoalescer.Host {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(SegmentsOperator.class);
 
@@ -29,7 +30,8 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
     private final long cacheCapacity;
     private final long checkpointIntervalMs;
     private final long maxHeldBeats;
-    private transient PairCache cache;
+    private transient StateCache cache;
+    private transient RowCoalescer rows;
     /** How long the task paused at the last checkpoint barrier to write the cache back (metric). */
     private transient volatile long lastWriteBackMillis;
     private transient long newestEventTime;
@@ -38,12 +40,13 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
     private transient boolean followsLiveTraffic;
 
     /**
-     * @param cacheCapacity        pairs held in memory per subtask; 0 runs the function on RocksDB directly
+     * @param cacheCapacity        pairs held in memory per subtask; 0 runs the function on RocksDB directly, every
+     *                             row change written at once
      * @param checkpointIntervalMs the job's checkpoint interval: pairs are written back ahead of the expected barrier
      *                             during the last half of it (at most {@link #MAX_WRITE_AHEAD_MS}); 0 never
      */
     public SegmentsOperator(SegmentsFunction function, long cacheCapacity, long checkpointIntervalMs) {
-        this(function, cacheCapacity, checkpointIntervalMs, PairCache.MAX_HELD_BEATS);
+        this(function, cacheCapacity, checkpointIntervalMs, StateCache.MAX_HELD_BEATS);
     }
 
     /** @param maxHeldBeats beats of whole buffers the cache holds on the heap at most (tests: a small bound) */
@@ -63,13 +66,13 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
         if (cacheCapacity > 0) {
             // The user function as the operator holds it (the instance deserialized on this task, which is opened).
             SegmentsFunction fn = (SegmentsFunction) userFunction;
-            cache = new PairCache(fn, pendingRows, this, cacheCapacity, checkpointIntervalMs,
-                    Math.min(checkpointIntervalMs / 2, MAX_WRITE_AHEAD_MS), maxHeldBeats, getMetricGroup());
+            rows = new RowCoalescer(this, pendingRows, fn.segmentMinIntervalMs, fn.progressMinIntervalMs, getMetricGroup(), fn.segmentsSuperseded());
+            cache = new StateCache(getPartitionedState(PairStates.state()), getPartitionedState(PairStates.buffer()), rows, this, cacheCapacity,
+                    checkpointIntervalMs, Math.min(checkpointIntervalMs / 2, MAX_WRITE_AHEAD_MS), maxHeldBeats, getMetricGroup());
             cache.barrierPassed(now());
             paceEventTime = Long.MIN_VALUE;
             measurePace(now());
             getMetricGroup().gauge("stateWriteBackMillis", () -> lastWriteBackMillis);
-            getMetricGroup().gauge("stateCacheHeldBeats", cache::heldBeats);
             fn.useCache(cache);
         }
     }
@@ -83,10 +86,10 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
         long[] pairs = {0};
         getKeyedStateBackend().applyToAllKeys(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, PendingRows.descriptor(),
                 (key, st) -> {
-                    PendingRows rows = st.value();
-                    if (rows == null) return;
-                    if (rows.segment != null) emitSegment(Change.upsert(rows.segment));
-                    if (rows.progress != null) emitProgress(Change.upsert(rows.progress));
+                    PendingRows held = st.value();
+                    if (held == null) return;
+                    if (held.segment != null) emitSegment(Change.upsert(held.segment));
+                    if (held.progress != null) emitProgress(Change.upsert(held.progress));
                     st.clear();
                     pairs[0]++;
                 });
@@ -94,7 +97,7 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
     }
 
     /** The state cache (null when switched off); for tests. */
-    PairCache cache() {
+    StateCache cache() {
         return cache;
     }
 
@@ -163,7 +166,7 @@ public class SegmentsOperator extends DataWatermarkOperator<String, Change<Watch
 
     @Override
     public void scheduleAt(long time) {
-        getProcessingTimeService().registerTimer(time, t -> cache.onProcessingTime(getProcessingTimeService().getCurrentProcessingTime()));
+        getProcessingTimeService().registerTimer(time, t -> rows.onProcessingTime(getProcessingTimeService().getCurrentProcessingTime()));
     }
 
     @Override

@@ -47,15 +47,24 @@ class SegmentsFunctionTest {
         for (var h : harnesses) h.close();
     }
 
-    KeyedOneInputStreamOperatorTestHarness<String, Heartbeat, Change<WatchSegment>> harness(long progressMinIntervalMs) throws Exception {
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new SegmentsFunction(P, progressMinIntervalMs)),
-                new PairKey(), Types.STRING);
+    /** The plain function: its state in Flink's keyed state, every row change emitted at once. */
+    KeyedOneInputStreamOperatorTestHarness<String, Heartbeat, Change<WatchSegment>> harness() throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new SegmentsFunction(P)), new PairKey(), Types.STRING);
         harnesses.add(h);
         return h;
     }
 
-    KeyedOneInputStreamOperatorTestHarness<String, Heartbeat, Change<WatchSegment>> opened(long progressMinIntervalMs) throws Exception {
-        var h = harness(progressMinIntervalMs);
+    KeyedOneInputStreamOperatorTestHarness<String, Heartbeat, Change<WatchSegment>> opened() throws Exception {
+        var h = harness();
+        h.open();
+        return h;
+    }
+
+    /** As the job runs it: the state cache, resume points coalesced to {@code progressMinIntervalMs}, segments at once. */
+    KeyedOneInputStreamOperatorTestHarness<String, Heartbeat, Change<WatchSegment>> cached(long progressMinIntervalMs) throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(new SegmentsOperator(new SegmentsFunction(P, progressMinIntervalMs, 0), 1_000, 0),
+                new PairKey(), Types.STRING);
+        harnesses.add(h);
         h.open();
         return h;
     }
@@ -111,7 +120,7 @@ class SegmentsFunctionTest {
 
     @Test
     void inOrderHeartbeatsUpsertTheGrowingSegmentAndTheResumePoint() throws Exception {
-        var h = opened(0);
+        var h = opened();
         send(h, hb(T0, 0));
         send(h, hb(T0 + 5 * S, 5_000));
         // One maintenance timer per pair (at the earliest due time), not one per heartbeat.
@@ -121,8 +130,8 @@ class SegmentsFunctionTest {
                 upsert(seg(T0, T0, T0 + 10 * S, 0, 10_000, 3)));
         assertThat(progress(h)).containsExactly(VideoProgress.of("u1", "v1", 0, T0, "d1"), VideoProgress.of("u1", "v1", 5_000, T0 + 5 * S, "d1"),
                 VideoProgress.of("u1", "v1", 10_000, T0 + 10 * S, "d1"));
-        // A stop is final after L (not G + L): an earlier timer is added; the superseded one fires and does nothing.
-        assertThat(h.numEventTimeTimers()).isEqualTo(2);
+        // A stop is final after L (not G + L): an earlier timer replaces the pair's one.
+        assertThat(h.numEventTimeTimers()).isEqualTo(1);
         assertThat(h.numProcessingTimeTimers()).isZero();
         assertThat(h.numKeyedStateEntries()).isEqualTo(2); // the pair's state and its buffer
         h.processWatermark(T0 + 10 * S + L + 1);
@@ -134,7 +143,7 @@ class SegmentsFunctionTest {
 
     @Test
     void stateIsClearedOnceTheWatermarkPassesLastPlusGPlusL() throws Exception {
-        var h = opened(0);
+        var h = opened();
         send(h, hb(T0, 0));
         send(h, hb(T0 + 5 * S, 5_000));
         long last = T0 + 5 * S;
@@ -153,7 +162,7 @@ class SegmentsFunctionTest {
 
     @Test
     void aStoppedSessionIsClearedAfterLNotAfterG() throws Exception {
-        var h = opened(0);
+        var h = opened();
         send(h, hb("u1", "v1", T0, 0, STOP));
         h.processWatermark(T0 + L);
         assertThat(h.numKeyedStateEntries()).isPositive();
@@ -163,7 +172,7 @@ class SegmentsFunctionTest {
 
     @Test
     void oldBeatsAreCompactedWhileTheSessionGoesOn() throws Exception {
-        var h = opened(0);
+        var h = opened();
         // 20 minutes of play, watermark 5 s behind: the buffer must not keep growing.
         long t = T0;
         for (int i = 0; i < 240; i++, t += 5 * S) {
@@ -188,7 +197,7 @@ class SegmentsFunctionTest {
 
     @Test
     void aLateHeartbeatBridgingTwoSessionsDeletesTheLaterSegment() throws Exception {
-        var h = opened(0);
+        var h = opened();
         send(h, hb(T0, 0));
         send(h, hb(T0 + 10 * S, 10_000));
         send(h, hb(T0 + 50 * S, 50_000)); // 40 s later: a new session
@@ -203,7 +212,7 @@ class SegmentsFunctionTest {
 
     @Test
     void duplicatesEmitNothing() throws Exception {
-        var h = opened(0);
+        var h = opened();
         send(h, hb(T0, 0));
         send(h, hb(T0 + 5 * S, 5_000));
         int rows = changes(h).size(), prog = progress(h).size();
@@ -215,7 +224,7 @@ class SegmentsFunctionTest {
 
     @Test
     void aHeartbeatBehindWhatThePairFinalisedGoesToTheSideOutput() throws Exception {
-        var h = opened(0);
+        var h = opened();
         send(h, hb(T0, 0));
         for (long t = T0 + 5 * S; t <= T0 + 15 * 60 * S; t += 5 * S) send(h, hb(t, t - T0));
         h.processWatermark(T0 + 15 * 60 * S); // freezes what is before T0 + 5 min (once compaction runs)
@@ -230,42 +239,39 @@ class SegmentsFunctionTest {
     }
 
     @Test
-    void progressIsCoalescedToTheMinimumInterval() throws Exception {
-        var h = opened(1_000);
+    void theJobCoalescesResumePointsToTheMinimumInterval() throws Exception {
+        var h = cached(1_000);
         h.setProcessingTime(10_000);
         send(h, hb(T0, 0)); // first: emitted at once
-        send(h, hb(T0 + 5 * S, 5_000)); // within the interval: pending, timer at 11_000
+        send(h, hb(T0 + 5 * S, 5_000)); // within the interval: waits until 11_000
         h.setProcessingTime(10_500);
-        send(h, hb(T0 + 10 * S, 10_000)); // still pending, no second timer
+        send(h, hb(T0 + 10 * S, 10_000)); // still waiting; only the latest is kept
         assertThat(progress(h)).containsExactly(VideoProgress.of("u1", "v1", 0, T0, "d1"));
-        assertThat(h.numProcessingTimeTimers()).isEqualTo(1);
         h.setProcessingTime(11_000);
         assertThat(progress(h)).containsExactly(VideoProgress.of("u1", "v1", 0, T0, "d1"), VideoProgress.of("u1", "v1", 10_000, T0 + 10 * S, "d1"));
-        assertThat(h.numProcessingTimeTimers()).isZero();
         h.setProcessingTime(12_500);
         send(h, hb(T0 + 15 * S, 15_000)); // the interval has passed: at once
         assertThat(progress(h)).hasSize(3).last().isEqualTo(VideoProgress.of("u1", "v1", 15_000, T0 + 15 * S, "d1"));
-        // Segment rows are never coalesced.
+        // Segment rows of an interval of 0 are not coalesced.
         assertThat(changes(h)).hasSize(4);
     }
 
     @Test
-    void pendingProgressIsFlushedWhenThePairIsCleared() throws Exception {
-        var h = opened(60_000);
+    void aWaitingResumePointGoesOutWhenThePairIsCleared() throws Exception {
+        var h = cached(60_000);
         h.setProcessingTime(1_000);
         send(h, hb(T0, 0));
         send(h, hb(T0 + 5 * S, 5_000));
         assertThat(progress(h)).hasSize(1);
         h.processWatermark(T0 + 5 * S + G + L + 1);
-        assertThat(h.numKeyedStateEntries()).isZero();
         assertThat(progress(h)).hasSize(2).last().isEqualTo(VideoProgress.of("u1", "v1", 5_000, T0 + 5 * S, "d1"));
-        h.setProcessingTime(100_000); // the processing-time timer of the cleared pair does nothing
+        h.setProcessingTime(100_000); // its due time passes: nothing more goes out
         assertThat(progress(h)).hasSize(2);
     }
 
     @Test
-    void coalescedProgressCarriesTheRightIdsForEveryKey() throws Exception {
-        var h = opened(1_000);
+    void coalescedResumePointsCarryTheRightIdsForEveryKey() throws Exception {
+        var h = cached(1_000);
         h.setProcessingTime(0);
         String[][] pairs = {{"u:1", "v\u00e9"}, {"\uD83D\uDE00", "v 2"}, {"u1", "v1"}};
         for (String[] p : pairs) {
@@ -279,8 +285,16 @@ class SegmentsFunctionTest {
     }
 
     @Test
+    void thePlainFunctionWritesEveryResumePointAtOnce() throws Exception {
+        var h = opened();
+        for (int i = 0; i < 4; i++) send(h, hb(T0 + i * 5 * S, i * 5_000L));
+        assertThat(progress(h)).hasSize(4);
+        assertThat(h.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
     void snapshotAndRestoreContinueWhereTheyLeftOff() throws Exception {
-        var first = opened(0);
+        var first = opened();
         send(first, hb(T0, 0));
         send(first, hb(T0 + 10 * S, 10_000));
         send(first, hb(T0 + 50 * S, 50_000));
@@ -288,7 +302,7 @@ class SegmentsFunctionTest {
         first.processWatermark(T0 + 55 * S);
         OperatorSubtaskState snapshot = first.snapshot(1L, 1L);
 
-        var second = harness(0);
+        var second = harness();
         second.initializeState(snapshot);
         second.open();
         assertThat(second.numKeyedStateEntries()).isEqualTo(2);
@@ -333,7 +347,7 @@ class SegmentsFunctionTest {
 
         Map<List<Object>, WatchSegment> segments = new HashMap<>();
         Map<List<Object>, VideoProgress> progress = new HashMap<>();
-        var h = opened(0);
+        var h = opened();
         long maxSeen = Long.MIN_VALUE;
         int restores = 0;
         for (int i = 0; i < order.size(); i++) {
@@ -344,7 +358,7 @@ class SegmentsFunctionTest {
             if (i == order.size() / 3 || i == 2 * order.size() / 3) {
                 drain(h, segments, progress);
                 OperatorSubtaskState snap = h.snapshot(i, i);
-                h = harness(0);
+                h = harness();
                 h.initializeState(snap);
                 h.open();
                 restores++;

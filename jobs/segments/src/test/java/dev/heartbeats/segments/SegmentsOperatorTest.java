@@ -28,7 +28,7 @@ import static dev.heartbeats.common.contract.EventType.PLAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link SegmentsOperator} (the job's operator: {@link SegmentsFunction} behind the {@link PairCache}) in the keyed
+ * {@link SegmentsOperator} (the job's operator: {@link SegmentsFunction} with its {@link StateCache} and {@link RowCoalescer}) in the keyed
  * operator test harness: rows held back by the coalescing across checkpoints, the intervals in live traffic, and
  * the write-back ahead of the barrier.
  */
@@ -233,7 +233,7 @@ class SegmentsOperatorTest {
             for (Heartbeat hb : input) send(h, hb);
             h.processWatermark(Long.MAX_VALUE);
         }
-        PairCache small = ((SegmentsOperator) two.getOperator()).cache();
+        StateCache small = ((SegmentsOperator) two.getOperator()).cache();
         assertThat(small.evictions()).isGreaterThan(100);
         assertThat(tables(all)).isEqualTo(tables(none)).isNotEmpty();
         assertThat(tables(two)).isEqualTo(tables(none));
@@ -269,7 +269,7 @@ class SegmentsOperatorTest {
             h.setStateBackend(new EmbeddedRocksDBStateBackend());
             h.setProcessingTime(0);
             h.open();
-            PairCache cache = h == none ? null : ((SegmentsOperator) h.getOperator()).cache();
+            StateCache cache = h == none ? null : ((SegmentsOperator) h.getOperator()).cache();
             for (Heartbeat hb : input) {
                 send(h, hb);
                 if (h == unbounded) heldUnbounded = Math.max(heldUnbounded, cache.heldBeats());
@@ -292,7 +292,7 @@ class SegmentsOperatorTest {
         send(h, hb("b", "v1", T0, 0, PLAY));
         send(h, hb("a", "v1", T0 + 5 * S, 5_000, PLAY));
         send(h, hb("c", "v1", T0, 0, PLAY)); // evicts b: a had a heartbeat since it was cached
-        PairCache cache = ((SegmentsOperator) h.getOperator()).cache();
+        StateCache cache = ((SegmentsOperator) h.getOperator()).cache();
         assertThat(cache.misses()).isEqualTo(3);
         send(h, hb("a", "v1", T0 + 10 * S, 10_000, PLAY));
         assertThat(cache.misses()).as("a is still cached").isEqualTo(3);

@@ -10,7 +10,6 @@ import dev.heartbeats.common.pipeline.DataWatermarkOperator;
 import dev.heartbeats.common.pipeline.HeartbeatIngest;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.pipeline.TableJobs;
-import dev.heartbeats.common.pipeline.TableUids;
 import dev.heartbeats.common.pipeline.PairKey;
 import dev.heartbeats.common.tables.ContentWatchHourly;
 import dev.heartbeats.common.tables.OutputTables;
@@ -21,17 +20,13 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.table.api.DataTypes;
-import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.TableDescriptor;
-import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
-import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The watch-time job: heartbeats from Kafka to {@code content_watch_hourly}.
@@ -110,53 +105,38 @@ public final class WatchTimeJob implements TableJobs.HourlyTotalsJob {
                                                               Sink<Change<ContentWatchHourly>> sink) {
         SingleOutputStreamOperator<Row> pairHours = heartbeats
                 .keyBy(new PairKey())
-                .transform("Watched time per (user, video, hour)", PairHoursFunction.ROW_TYPE, new DataWatermarkOperator<>(new PairHoursFunction(cfg.params)))
+                .transform("Watched time per (user, video, hour)", PairHoursFunction.ROWS.typeInfo(), new DataWatermarkOperator<>(new PairHoursFunction(cfg.params)))
                 .uid(PAIR_HOURS_UID)
                 .name("Watched time per (user, video, hour)");
         DataStream<DeadLetter> behind = pairHours.getSideOutput(PairHoursFunction.BEHIND_FRONTIER);
         behind.sinkTo(HeartbeatIngest.deadLetterSink(cfg, cfg.lateTopic)).uid(BEHIND_FRONTIER_SINK_UID).name("Kafka: " + cfg.lateTopic);
-
-        StreamTableEnvironment tEnv = TableJobs.tableEnvironment(pairHours, cfg);
-        tEnv.createTemporaryView("pair_hours", tEnv.fromChangelogStream(pairHours,
-                org.apache.flink.table.api.Schema.newBuilder()
-                        .column("video_id", DataTypes.STRING().notNull())
-                        .column("user_id", DataTypes.STRING().notNull())
-                        .column("hour", DataTypes.BIGINT().notNull())
-                        .column("watched_ms", DataTypes.BIGINT().notNull())
-                        .build(),
-                ChangelogMode.all()));
-        tEnv.createTemporaryTable(CATALOG_TABLE, catalogTable(cfg));
-        Table hourly = tEnv.sqlQuery(HOURLY_SQL);
-        // Upsert mode: the planner sends no -U rows (the sink would skip them; the lookup join would look them up).
-        DataStream<Row> rows = tEnv.toChangelogStream(hourly, org.apache.flink.table.api.Schema.derived(), ChangelogMode.upsert());
-        TableUids.assign(rows.getTransformation(), pairHours.getTransformation(), SQL_UID_PREFIX,
-                Map.of("GroupAggregate", AGGREGATE_UID, "GlobalGroupAggregate", AGGREGATE_UID), Set.of(AGGREGATE_UID));
-
-        SingleOutputStreamOperator<Change<ContentWatchHourly>> changes = rows
-                .flatMap(new ToChanges(), HOURLY_CHANGES)
-                .uid(TO_CHANGES_UID)
-                .name("content_watch_hourly changes");
-        changes.sinkTo(sink).uid(SINK_UID).name("YSQL: content_watch_hourly");
-        return changes;
+        return TableJobs.hourlyTotals(pairHours, cfg, HOURLY, Map.of(CATALOG_TABLE, catalogTable(cfg)), sink);
     }
 
-    /**
-     * Per (video, hour): the pairs' watched time summed, and one row per (user, video, hour) counted as one viewer.
-     * The licensor is looked up after the aggregation, once per changed total, at processing time: the catalog as it
-     * stands when the row is written decides, and a video missing from it gives NULL.
-     */
-    static final String HOURLY_SQL = String.join("\n",
-            "SELECT a.video_id, a.`hour`, v.licensor_id, a.watched_ms, a.viewers",
-            "FROM (",
-            "  SELECT video_id, `hour`, watched_ms, viewers, PROCTIME() AS looked_up_at",
-            "  FROM (",
-            "    SELECT video_id, `hour`, SUM(watched_ms) AS watched_ms, COUNT(*) AS viewers",
-            "    FROM pair_hours",
-            "    GROUP BY video_id, `hour`",
-            "  )",
-            ") AS a",
-            "LEFT JOIN " + CATALOG_TABLE + " FOR SYSTEM_TIME AS OF a.looked_up_at AS v ON a.video_id = v.video_id");
+    static final TableJobs.HourlyTotals<ContentWatchHourly> HOURLY = new TableJobs.HourlyTotals<>("pair_hours", PairHoursFunction.ROWS,
+            Sql.HOURLY, "content_watch_hourly", SQL_UID_PREFIX, AGGREGATE_UID, TO_CHANGES_UID, SINK_UID, new ToChanges(), HOURLY_CHANGES);
 
+    /** The job's SQL. */
+    static final class Sql {
+        private Sql() {}
+
+        /**
+         * Per (video, hour): the pairs' watched time summed, and one row per (user, video, hour) counted as one viewer.
+         * The licensor is looked up after the aggregation, once per changed total, at processing time: the catalog as
+         * it stands when the row is written decides, and a video missing from it gives NULL.
+         */
+        static final String HOURLY = """
+                SELECT a.video_id, a.`hour`, v.licensor_id, a.watched_ms, a.viewers
+                FROM (
+                  SELECT video_id, `hour`, watched_ms, viewers, PROCTIME() AS looked_up_at
+                  FROM (
+                    SELECT video_id, `hour`, SUM(watched_ms) AS watched_ms, COUNT(*) AS viewers
+                    FROM pair_hours
+                    GROUP BY video_id, `hour`
+                  )
+                ) AS a
+                LEFT JOIN videos FOR SYSTEM_TIME AS OF a.looked_up_at AS v ON a.video_id = v.video_id""";
+    }
 
     /** The catalog table {@code videos} as a JDBC lookup source with a partial cache (misses cached too). */
     static TableDescriptor catalogTable(JobConfig cfg) {
@@ -190,18 +170,14 @@ public final class WatchTimeJob implements TableJobs.HourlyTotalsJob {
 
         @Override
         public void flatMap(Row r, Collector<Change<ContentWatchHourly>> out) {
-            String videoId = r.getFieldAs(0);
-            long hour = r.<Long>getFieldAs(1);
+            String videoId = r.getFieldAs("video_id");
+            long hour = r.<Long>getFieldAs("hour");
             switch (r.getKind()) {
-                case INSERT:
-                case UPDATE_AFTER:
-                    out.collect(Change.upsert(ContentWatchHourly.of(videoId, hour, r.getFieldAs(2), r.<Long>getFieldAs(3), r.<Long>getFieldAs(4))));
-                    break;
-                case DELETE:
-                    out.collect(Change.delete(ContentWatchHourly.of(videoId, hour, null, 0, 0)));
-                    break;
-                default:
-                    break;
+                case INSERT, UPDATE_AFTER -> out.collect(Change.upsert(ContentWatchHourly.of(videoId, hour, r.getFieldAs("licensor_id"),
+                        r.<Long>getFieldAs("watched_ms"), r.<Long>getFieldAs("viewers"))));
+                case DELETE -> out.collect(Change.delete(ContentWatchHourly.of(videoId, hour, null, 0, 0)));
+                default -> {
+                }
             }
         }
     }
