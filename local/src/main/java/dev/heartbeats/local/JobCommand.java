@@ -34,7 +34,7 @@ public final class JobCommand {
             "start from this savepoint or retained checkpoint (a path or file:// URI) instead of what --state-dir recorded").optional();
     static final Option<java.time.Duration> STOP_TIMEOUT = Option.duration("stop-timeout", "5min",
             "how long a stop waits for its savepoint before it gives up (the next start then takes the last checkpoint)");
-    static final Option<Integer> WEB_PORT = Option.integer("web-port", 0, "port of the local Flink's web UI and REST API (0: a free one)");
+    static final Option<Integer> WEB_PORT = Option.port("web-port", 0, "port of the local Flink's web UI and REST API (0: a free one)");
     static final Option<java.time.Duration> STATUS_INTERVAL = Option.duration("status-interval", "5s",
             "how often to print progress: records read of the input (bounded) or the consumer lag (live), dead letters and late records");
     static final List<Option<?>> OPTIONS = List.of(STATE_DIR, FROM_SAVEPOINT, STOP_TIMEOUT, WEB_PORT, STATUS_INTERVAL);

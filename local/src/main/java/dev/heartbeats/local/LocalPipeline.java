@@ -46,7 +46,7 @@ public final class LocalPipeline {
     static final Option<String> JDBC_USER = JobOptions.JDBC_USER;
     static final Option<Integer> PG_PORT = Option.integer("pg-port", 55432, "port of the embedded PostgreSQL");
     static final Option<String> PG_DATA = Option.string("pg-data", null, "keep the embedded PostgreSQL's data in this directory (default: temporary)").optional();
-    static final Option<Integer> WEB_PORT = Option.integer("web-port", 8081, "port of the Flink web UI");
+    static final Option<Integer> WEB_PORT = Option.port("web-port", 8081, "port of the Flink web UI");
     static final Option<Integer> PARTITIONS = Option.integer("partitions", 4, "partitions of the heartbeats topic (embedded Kafka)");
     static final Option<Integer> PARALLELISM = Option.integer("parallelism", 1, "parallelism of each job");
     static final Option<Duration> CHECKPOINT_INTERVAL = Option.duration("checkpoint-interval", "30s", "checkpoint interval of each job");

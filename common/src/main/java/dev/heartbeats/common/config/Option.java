@@ -50,6 +50,12 @@ public final class Option<T> implements Serializable {
         return new Option<>(name, description, Integer.toString(defaultValue), false, false, Integer::parseInt, v -> v > 0, "must be > 0");
     }
 
+    /** A TCP port; 0 means any free one. */
+    public static Option<Integer> port(String name, int defaultValue, String description) {
+        return new Option<>(name, description, Integer.toString(defaultValue), false, false, Integer::parseInt,
+                v -> v >= 0 && v <= 65535, "must be a port number (0 to 65535)");
+    }
+
     public static Option<Long> longValue(String name, long defaultValue, String description) {
         return new Option<>(name, description, Long.toString(defaultValue), false, false, Long::parseLong, v -> v >= 0, "must be >= 0");
     }
