@@ -1,5 +1,6 @@
 package dev.heartbeats.bench;
 
+import dev.heartbeats.cluster.FlinkRest;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
@@ -19,7 +20,7 @@ import java.net.URI;
 final class BenchCluster implements AutoCloseable {
     final MiniCluster cluster;
     final URI rest;
-    final Rest api;
+    final FlinkRest api;
 
     BenchCluster(int slots) throws Exception {
         Configuration conf = new Configuration();
@@ -35,7 +36,7 @@ final class BenchCluster implements AutoCloseable {
                 .setConfiguration(conf).setNumTaskManagers(1).setNumSlotsPerTaskManager(slots).build());
         cluster.start();
         rest = cluster.getRestAddress().get();
-        api = new Rest(rest);
+        api = new FlinkRest(rest);
     }
 
     StreamExecutionEnvironment environment() {

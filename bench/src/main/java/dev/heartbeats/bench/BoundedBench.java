@@ -64,7 +64,7 @@ final class BoundedBench {
         double db1 = env.databaseCpuSeconds();
         long[] mach1 = Machine.machineJiffies();
         r.loadAfter = Machine.loadAvg();
-        long[] window = cluster.api.runningWindow(id);
+        long[] window = CheckpointStats.runningWindow(cluster.api, client.getJobID());
         long running = window[0] > 0 ? window[0] : submitted;
         long ended = window[1] > 0 ? window[1] : observedEnd;
         double[] at = samples.get(0);
@@ -78,7 +78,7 @@ final class BoundedBench {
 
         Thread.sleep(500); // the sinks' backends have exited and published their counters
         r.db = DbStats.read(env.jdbc).minus(dbBefore);
-        r.checkpoints = cluster.api.checkpoints(id);
+        r.checkpoints = CheckpointStats.of(cluster.api, client.getJobID());
         r.sinkRows = CapturingReporter.sum(id, "rowsUpserted") + CapturingReporter.sum(id, "rowsDeleted");
         r.sinkStatements = CapturingReporter.sum(id, "batchesExecuted");
         r.sinkTransactions = CapturingReporter.sum(id, "transactions");

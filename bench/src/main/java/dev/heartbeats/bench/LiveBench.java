@@ -130,7 +130,7 @@ final class LiveBench {
                 }
             }
             sender.join(30_000);
-            r.checkpoints = cluster.api.checkpoints(id);
+            r.checkpoints = CheckpointStats.of(cluster.api, client.getJobID());
         } finally {
             producer.stop();
             Runs.cancel(client);

@@ -43,7 +43,7 @@ final class Results {
         long heapInUseMax;
         String loadBefore;
         String loadAfter;
-        Rest.Checkpoints checkpoints;
+        CheckpointStats checkpoints;
         DbStats.Delta db;
         long sinkRows;
         long sinkStatements;
@@ -86,7 +86,7 @@ final class Results {
         DbStats.Delta db;
         long sinkStatements;
         long sinkTransactions;
-        Rest.Checkpoints checkpoints;
+        CheckpointStats checkpoints;
         long viewers;
         String loadBefore;
         String loadAfter;

@@ -3,6 +3,7 @@ package dev.heartbeats.bench;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.pipeline.JobLauncher;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.core.execution.JobClient;
 
 import java.nio.file.Files;
@@ -83,14 +84,14 @@ final class Runs {
     /** Waits until every task of the job runs; returns the time (ms) it happened. */
     static long awaitRunning(BenchCluster cluster, JobClient client, long timeoutMs) throws Exception {
         long deadline = System.currentTimeMillis() + timeoutMs;
-        String id = client.getJobID().toString();
+        JobID id = client.getJobID();
         while (System.currentTimeMillis() < deadline) {
             if (System.getenv("BENCH_DEBUG_METRICS") != null) {
                 StringBuilder sb = new StringBuilder("vertices:");
-                for (var v : cluster.api.get("/jobs/" + id).path("vertices")) sb.append(" [").append(v.path("name").asText().replaceAll("^(.{30}).*", "$1")).append(": ").append(v.path("status").asText()).append(']');
+                for (var v : cluster.api.get("jobs/" + id).path("vertices")) sb.append(" [").append(v.path("name").asText().replaceAll("^(.{30}).*", "$1")).append(": ").append(v.path("status").asText()).append(']');
                 System.out.println(System.currentTimeMillis() + " " + sb);
             }
-            if (cluster.api.allRunning(id)) return System.currentTimeMillis();
+            if (cluster.api.allTasksRunning(id) || "FINISHED".equals(cluster.api.state(id))) return System.currentTimeMillis();
             if (client.getJobExecutionResult().isDone()) client.getJobExecutionResult().get(); // throws the failure
             Thread.sleep(10);
         }

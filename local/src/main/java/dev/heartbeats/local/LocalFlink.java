@@ -1,5 +1,6 @@
 package dev.heartbeats.local;
 
+import dev.heartbeats.cluster.FlinkRest;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
@@ -53,8 +54,8 @@ public final class LocalFlink implements AutoCloseable {
     }
 
     /** The cluster's REST API (job state, metrics). */
-    public dev.heartbeats.cluster.FlinkRest rest() {
-        return new dev.heartbeats.cluster.FlinkRest(URI.create(restAddress.toString().endsWith("/") ? restAddress.toString() : restAddress + "/"));
+    public FlinkRest rest() {
+        return new FlinkRest(restAddress);
     }
 
     @Override

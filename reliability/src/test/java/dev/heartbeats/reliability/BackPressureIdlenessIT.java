@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.embedded.EmbeddedPostgresServer;
@@ -34,7 +35,7 @@ class BackPressureIdlenessIT extends FaultTestBase {
     void aBackPressuredSourceIsNotIdle(@InjectMiniCluster MiniCluster cluster) throws Exception {
         Scenario s = bed.scenario("backpressure-idle");
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         // 3000 viewers at one heartbeat per 5 s: 600 heartbeats per second of event time, sent at that pace.
         GeneratorConfig live = GeneratorConfig.of(81).toBuilder().viewers(3_000).maxRecords(36_000).build();
         Feed feed = new Feed(Feed.generated(live));
@@ -43,7 +44,7 @@ class BackPressureIdlenessIT extends FaultTestBase {
         JobClient job = s.start(new SegmentsJob(), "--parallelism", "1", "--idle-timeout", "2s", "--allowed-lateness", "15s",
                 "--out-of-orderness", "1s", "--sink-max-retry-time", "5min", "--sink-batch-size", "200");
         try {
-            rest.awaitAllTasksRunning(job.getJobID(), 60_000);
+            rest.awaitAllTasksRunning(job.getJobID(), Duration.ofMillis(60_000));
             feed.start(s, Duration.ofSeconds(60));
             feed.awaitFraction(0.2, Duration.ofSeconds(60));
             try {

@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.testing.Scenario;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -26,7 +27,7 @@ class BrokerRestartIT extends FaultTestBase {
         long testStart = System.currentTimeMillis();
         Scenario s = bed.scenario("broker-restart");
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         Feed feed = new Feed(Feed.generated(stream(41)));
         try (JobSet jobs = JobSet.start(s, "--parallelism", "2")) {
             jobs.awaitRunning(rest, 60_000);

@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
@@ -51,7 +52,7 @@ class DataTimeIT extends FaultTestBase {
     @Test
     void aQuietPartitionsBacklogCountsInEveryJobAcrossAFailure(@InjectMiniCluster MiniCluster cluster) throws Exception {
         Scenario s = bed.scenario("idle-backlog");
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         List<String> quiet = usersOf(0, 3);
         List<String> busy = usersOf(1, 3);
         List<Feed.Item> before = beats(concat(quiet, busy), T0, T0 + 60_000);
@@ -87,7 +88,7 @@ class DataTimeIT extends FaultTestBase {
         Scenario s = bed.scenario("clock-skew");
         // A topic whose record timestamps are the ingestion tier's (CreateTime), so the test sets them exactly.
         bed.stack.kafka.setTopicConfig(s.inputTopic, "message.timestamp.type", "CreateTime");
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         ContractParams p = ContractParams.DEFAULTS;
         List<String> users = concat(usersOf(0, 2), usersOf(1, 2));
         List<Feed.Item> first = beats(users, T0, T0 + 300_000);

@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.adimpressions.AdImpressionsJob;
 import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.embedded.EmbeddedPostgresServer;
@@ -56,7 +57,7 @@ class DatabaseFailuresIT extends FaultTestBase {
         long testStart = System.currentTimeMillis();
         Scenario s = bed.scenario("pg-outage");
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         Feed feed = new Feed(Feed.generated(stream(21)));
         EmbeddedPostgresServer pg = bed.stack.postgres;
         try (JobSet jobs = JobSet.start(s, "--parallelism", "2")) {
@@ -78,9 +79,9 @@ class DatabaseFailuresIT extends FaultTestBase {
             Expect e = Expect.of(feed, licensors);
             Verify.Outcome o = Verify.await(s, e, JobSet.NAMES, SETTLE);
             Map<String, Long> restarts = restarts(rest, jobs);
-            long segmentRetries = rest.operatorMetricSum(jobs.client(SegmentsJob.NAME).getJobID(), "watch_segments.retries")
-                    + rest.operatorMetricSum(jobs.client(SegmentsJob.NAME).getJobID(), "video_progress.retries");
-            long adRetries = rest.operatorMetricSum(jobs.client(AdImpressionsJob.NAME).getJobID(), "ad_impressions_hourly.retries");
+            long segmentRetries = rest.settledMetricSum(jobs.client(SegmentsJob.NAME).getJobID(), "watch_segments.retries", METRIC_SETTLE)
+                    + rest.settledMetricSum(jobs.client(SegmentsJob.NAME).getJobID(), "video_progress.retries", METRIC_SETTLE);
+            long adRetries = rest.settledMetricSum(jobs.client(AdImpressionsJob.NAME).getJobID(), "ad_impressions_hourly.retries", METRIC_SETTLE);
             System.out.println("failures around the outage:\n" + failures(rest, jobs));
             System.out.printf("sink retries during the outage: segments %d, ad-impressions %d%n", segmentRetries, adRetries);
             Report.row("DatabaseFailuresIT.postgresStoppedFor30sMidStream", String.format("PostgreSQL stopped at 30%% of the stream for %.0f s", (back - faultAt) / 1000.0),

@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
@@ -10,9 +11,9 @@ import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.Scenario;
 import dev.heartbeats.testing.TableAssert;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -46,7 +47,7 @@ class DlqReplayIT extends FaultTestBase {
     void exportCorrectReplayAndTheJobsCountIt(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
         Scenario s = bed.scenario("dlq-replay");
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         String bootstrap = bed.stack.kafka.bootstrapServers();
         Feed feed = new Feed(Feed.generated(GeneratorConfig.of(71).toBuilder().viewers(5).maxRecords(600).build()));
         List<Heartbeat> valid = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.testing.TestBed;
 import org.apache.flink.configuration.Configuration;
@@ -19,6 +20,8 @@ abstract class FaultTestBase {
     /** The stream is sent over this long, so that faults land in the middle of it. */
     static final Duration FEED_DURATION = Duration.ofSeconds(16);
     static final Duration SETTLE = Duration.ofSeconds(150);
+    /** How long a metric read through REST may take to settle (see {@link FlinkRest#settledMetricSum}). */
+    static final Duration METRIC_SETTLE = Duration.ofSeconds(20);
 
     private static Map<String, String> licensors;
 

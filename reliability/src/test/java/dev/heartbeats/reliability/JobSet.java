@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.adimpressions.AdImpressionsJob;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.pipeline.JobLauncher;
@@ -13,6 +14,7 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -91,7 +93,7 @@ final class JobSet implements AutoCloseable {
 
     /** Waits until every job has all its tasks running (or fails if one ends). */
     void awaitRunning(FlinkRest rest, long timeoutMs) throws Exception {
-        for (JobClient c : clients.values()) rest.awaitAllTasksRunning(c.getJobID(), timeoutMs);
+        for (JobClient c : clients.values()) rest.awaitAllTasksRunning(c.getJobID(), Duration.ofMillis(timeoutMs));
     }
 
     /** Stops every job with a savepoint (no drain) into {@code dir}; returns the savepoint paths by job name. */

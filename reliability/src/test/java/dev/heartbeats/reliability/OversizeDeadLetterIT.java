@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.contract.ContractParams;
@@ -23,7 +24,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -56,7 +57,7 @@ class OversizeDeadLetterIT extends FaultTestBase {
     void anOversizeDeadLetterGoesOutTruncatedAndNoJobRestarts(@InjectMiniCluster MiniCluster cluster, @TempDir Path dir) throws Exception {
         Scenario s = bed.scenario("oversize-dead-letter");
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         List<Feed.Item> items = new ArrayList<>(Feed.generated(GeneratorConfig.of(151).toBuilder().viewers(5).maxRecords(600).build()));
         List<Heartbeat> valid = new ArrayList<>();
         long minTime = Long.MAX_VALUE;

@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
 import dev.heartbeats.common.generator.InvalidKind;
@@ -44,7 +45,7 @@ class PoisonInputIT extends FaultTestBase {
         long testStart = System.currentTimeMillis();
         Scenario s = bed.scenario("poison");
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         List<Feed.Item> items = new ArrayList<>(Feed.generated(stream(61)));
         Map<String, Integer> poisonKinds = new TreeMap<>();
         List<Feed.Item> poison = poison(items, new Random(61), poisonKinds);
@@ -65,8 +66,8 @@ class PoisonInputIT extends FaultTestBase {
             StringBuilder counted = new StringBuilder();
             for (Map.Entry<String, JobClient> en : jobs.clients.entrySet()) {
                 JobID id = en.getValue().getJobID();
-                long invalid = rest.operatorMetricSum(id, "heartbeatsInvalid");
-                long tooLate = rest.operatorMetricSum(id, "heartbeatsTooLate");
+                long invalid = rest.settledMetricSum(id, "heartbeatsInvalid", METRIC_SETTLE);
+                long tooLate = rest.settledMetricSum(id, "heartbeatsTooLate", METRIC_SETTLE);
                 counted.append(en.getKey()).append(": heartbeatsInvalid=").append(invalid).append(" heartbeatsTooLate=").append(tooLate).append("; ");
                 assertThat(invalid).as("%s heartbeatsInvalid", en.getKey()).isEqualTo(e.invalid.size());
                 assertThat(tooLate).as("%s heartbeatsTooLate", en.getKey()).isEqualTo(e.tooLate.size());

@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.adimpressions.AdImpressionsJob;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.jdbc.JdbcUpsertSink;
@@ -38,7 +39,7 @@ class ProcessFailuresIT extends FaultTestBase {
         long testStart = System.currentTimeMillis();
         Scenario s = bed.scenario("tm-loss");
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         Feed feed = new Feed(Feed.generated(stream(11)));
         try (JobSet jobs = JobSet.start(s, "--parallelism", "2")) {
             jobs.awaitRunning(rest, 60_000);
@@ -65,7 +66,7 @@ class ProcessFailuresIT extends FaultTestBase {
         long testStart = System.currentTimeMillis();
         Scenario s = bed.scenario("self-failing");
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         // Budgets: how often each injection point throws. The segments job fails in a map and in its sink.
         Faults.arm("segments-map", 1);
         Faults.arm("segments-sink", 2);

@@ -1,5 +1,6 @@
 package dev.heartbeats.reliability;
 
+import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.testing.Scenario;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -39,7 +40,7 @@ class SavepointUnderLateDataIT extends FaultTestBase {
         long testStart = System.currentTimeMillis();
         Scenario s = bed.scenario("savepoint-late-" + before + "-" + after);
         Map<String, String> licensors = licensors();
-        FlinkRest rest = new FlinkRest(cluster);
+        FlinkRest rest = new FlinkRest(cluster.getRestAddress().get());
         GeneratorConfig heavyLate = GeneratorConfig.builder().seed(51).viewers(40).maxRecords(RECORDS)
                 .outOfOrder(0.05).duplicates(0.02).lateWithin(0.25).tooLate(0.08).invalid(0.01).build();
         Feed feed = new Feed(Feed.generated(heavyLate));

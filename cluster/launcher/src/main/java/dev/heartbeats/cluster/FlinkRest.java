@@ -7,19 +7,28 @@ import org.apache.flink.api.common.JobID;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
-/** The JobManager's REST API, the way the operator uses it: job state, checkpoints, stop-with-savepoint. */
+/**
+ * The JobManager's REST API, the way the operator and its users read it: job state, task states, failure history,
+ * metrics, checkpoints, stop-with-savepoint. One client for the real cluster, the local MiniCluster, the benchmark
+ * and the fault tests.
+ */
 public final class FlinkRest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** @param base the REST address, e.g. {@code http://localhost:8081} (paths resolve below it) */
     public FlinkRest(URI base) {
-        this.base = base;
+        this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
     }
 
     public URI base() {
@@ -27,12 +36,16 @@ public final class FlinkRest {
     }
 
     public JsonNode get(String path) throws IOException, InterruptedException {
-        return send(HttpRequest.newBuilder(base.resolve(path)).GET());
+        return send(HttpRequest.newBuilder(resolve(path)).GET());
     }
 
     public JsonNode post(String path, JsonNode body) throws IOException, InterruptedException {
-        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+        return send(HttpRequest.newBuilder(resolve(path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+    }
+
+    private URI resolve(String path) {
+        return base.resolve(path.startsWith("/") ? path.substring(1) : path);
     }
 
     private JsonNode send(HttpRequest.Builder b) throws IOException, InterruptedException {
@@ -64,6 +77,64 @@ public final class FlinkRest {
         return true;
     }
 
+    /** Waits until the job is RUNNING with every task running; fails at once if the job ended. */
+    public void awaitAllTasksRunning(JobID job, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        String last = null;
+        while (System.currentTimeMillis() < deadline) {
+            last = state(job);
+            if ("FAILED".equals(last) || "CANCELED".equals(last) || "FINISHED".equals(last)) {
+                throw new IllegalStateException("job " + job + " is " + last + ": " + failures(job));
+            }
+            if (last != null && allTasksRunning(job)) return;
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("job " + job + " not running with all its tasks within " + timeout + " (state " + last + ")");
+    }
+
+    /** One line per failure in the job's exception history, newest first: the exception and its message lines. */
+    public List<String> failures(JobID job) throws IOException, InterruptedException {
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : get("jobs/" + job + "/exceptions").path("exceptionHistory").path("entries")) {
+            out.add(e.path("exceptionName").asText() + ": " + messageLines(e.path("stacktrace").asText("")));
+        }
+        return out;
+    }
+
+    private static String messageLines(String trace) {
+        StringBuilder sb = new StringBuilder();
+        for (String line : trace.split("\n")) {
+            String l = line.trim();
+            if (l.startsWith("at ") || l.startsWith("...")) continue;
+            if (sb.length() > 0) sb.append(" | ");
+            sb.append(l.length() > 300 ? l.substring(0, 300) + "…" : l);
+            if (sb.length() > 900) break;
+        }
+        return sb.toString();
+    }
+
+    /**
+     * {@link #metricSum} once it has settled: the REST API refreshes its metric store asynchronously (at most every
+     * {@code metrics.fetcher.update-interval}), so one read can be stale; this reads until two reads a little apart
+     * agree, or returns the last read after {@code timeout}.
+     *
+     * @throws IllegalStateException if the job reports no such metric within {@code timeout}
+     */
+    public long settledMetricSum(JobID job, String name, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        long previous = -2;
+        while (true) {
+            long now = metricSum(job, name);
+            if (now >= 0 && now == previous) return now;
+            if (System.currentTimeMillis() > deadline) {
+                if (now >= 0) return now;
+                throw new IllegalStateException("job " + job + " reports no metric " + name);
+            }
+            previous = now;
+            Thread.sleep(700);
+        }
+    }
+
     /**
      * The sum, over every task and subtask of the job, of the metrics named {@code name} (task metrics) or ending in
      * {@code "." + name} (operator metrics, which the REST API prefixes with the operator's name); -1 when the job
@@ -80,7 +151,7 @@ public final class FlinkRest {
                 if (id.equals(name) || id.endsWith("." + name)) ids.append(ids.length() == 0 ? "" : ",").append(id);
             }
             if (ids.length() == 0) continue;
-            for (JsonNode m : get(path + "?agg=sum&get=" + java.net.URLEncoder.encode(ids.toString(), java.nio.charset.StandardCharsets.UTF_8))) {
+            for (JsonNode m : get(path + "?agg=sum&get=" + URLEncoder.encode(ids.toString(), StandardCharsets.UTF_8))) {
                 sum += (long) m.path("sum").asDouble();
                 found = true;
             }

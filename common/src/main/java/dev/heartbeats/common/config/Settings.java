@@ -10,6 +10,10 @@ import java.util.Map;
 /**
  * Parsed command-line settings of one job or command. Parsing fails fast with a {@link ConfigException} that names
  * the offending setting: unknown options, missing values, malformed or out-of-range values.
+ *
+ * <p>Hand-written rather than picocli because a job's settings must be {@link Serializable} values that travel in
+ * the job graph and are shared, option by option, between the jobs, the tools and the FlinkDeployment checks; a
+ * picocli command object is neither, and the whole parser here is smaller than the glue it would need.
  */
 public final class Settings implements Serializable {
     private static final long serialVersionUID = 1L;

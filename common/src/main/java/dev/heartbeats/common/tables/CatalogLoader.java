@@ -6,11 +6,16 @@ import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.config.Settings;
 
-import java.io.BufferedReader;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,6 +75,10 @@ public final class CatalogLoader {
 
         MalformedCsvException(String source, int line, String problem) {
             super(source + " line " + line + ": " + problem);
+        }
+
+        MalformedCsvException(String source, String problem) {
+            super(source + ": " + problem);
         }
     }
 
@@ -192,72 +201,48 @@ public final class CatalogLoader {
     /** One record of a CSV file and the line it starts on. */
     record CsvRow(int line, List<String> fields) {}
 
+    /** RFC 4180 (Apache Commons CSV), blank lines skipped. */
+    private static final CSVFormat CSV = CSVFormat.RFC4180.builder().setIgnoreEmptyLines(true).build();
+
     /**
      * Reads RFC 4180 CSV: comma-separated, fields optionally in double quotes (then holding commas, line breaks and
      * {@code ""} for a quote), CRLF or LF line ends. Blank lines and a leading byte-order mark are skipped.
      */
     static List<CsvRow> readCsv(Reader in, String source) throws IOException {
-        Reader r = in instanceof BufferedReader ? in : new BufferedReader(in);
+        StringWriter all = new StringWriter();
+        in.transferTo(all);
+        String text = all.toString();
+        if (text.startsWith("\uFEFF")) text = text.substring(1);
         List<CsvRow> rows = new ArrayList<>();
-        List<String> fields = new ArrayList<>();
-        StringBuilder field = new StringBuilder();
-        int line = 1;
-        int rowLine = 1;
-        boolean quoted = false;      // inside a quoted field
-        boolean afterQuote = false;  // just after a quoted field's closing quote
-        boolean rowStarted = false;
-        int c = r.read();
-        if (c == '\uFEFF') c = r.read();
-        while (true) {
-            if (quoted) {
-                if (c == -1) throw new MalformedCsvException(source, rowLine, "quoted field not closed before the end of the file");
-                if (c == '"') {
-                    c = r.read();
-                    if (c == '"') {
-                        field.append('"');
-                    } else {
-                        quoted = false;
-                        afterQuote = true;
-                        continue; // look at c again, outside the quotes
-                    }
-                } else {
-                    if (c == '\n') line++;
-                    field.append((char) c);
-                }
-                c = r.read();
-                continue;
+        Lines lines = new Lines(text);
+        try (CSVParser parser = CSVParser.parse(text, CSV)) {
+            for (CSVRecord r : parser) rows.add(new CsvRow(lines.recordAt((int) r.getCharacterPosition()), r.toList()));
+        } catch (UncheckedIOException e) {
+            // The parser's message names the line, e.g. "(startline 2) EOF reached before encapsulated token finished".
+            throw new MalformedCsvException(source, e.getCause().getMessage());
+        }
+        return rows;
+    }
+
+    /** Line numbers of positions in a text, read forward once. */
+    private static final class Lines {
+        private final String text;
+        private int position;
+        private int line = 1;
+
+        Lines(String text) {
+            this.text = text;
+        }
+
+        /** The line a record starts on: the parser reports its position before the blank lines it skipped. */
+        int recordAt(int recordPosition) {
+            int end = recordPosition;
+            while (end < text.length() && (text.charAt(end) == '\r' || text.charAt(end) == '\n')) end++;
+            for (; position < end; position++) {
+                char c = text.charAt(position);
+                if (c == '\n' || (c == '\r' && (position + 1 == text.length() || text.charAt(position + 1) != '\n'))) line++;
             }
-            if (c == ',') {
-                fields.add(field.toString());
-                field.setLength(0);
-                afterQuote = false;
-                rowStarted = true;
-            } else if (c == '\n' || c == '\r' || c == -1) {
-                if (rowStarted) {
-                    fields.add(field.toString());
-                    rows.add(new CsvRow(rowLine, List.copyOf(fields)));
-                }
-                if (c == -1) return rows;
-                boolean cr = c == '\r';
-                c = r.read();
-                if (cr && c == '\n') c = r.read(); // CRLF is one line end
-                line++;
-                rowLine = line;
-                fields.clear();
-                field.setLength(0);
-                afterQuote = rowStarted = false;
-                continue;
-            } else if (afterQuote) {
-                throw new MalformedCsvException(source, line, "unexpected '" + (char) c + "' after a closing quote (a field is either all quoted or not at all)");
-            } else if (c == '"') {
-                if (field.length() > 0) throw new MalformedCsvException(source, line, "quote inside an unquoted field (quote the whole field and double the quote)");
-                quoted = true;
-                rowStarted = true;
-            } else {
-                field.append((char) c);
-                rowStarted = true;
-            }
-            c = r.read();
+            return line;
         }
     }
 
