@@ -18,6 +18,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -51,13 +52,13 @@ public final class HeartbeatIngest {
     }
 
     public static KafkaSource<IngestedRecord> source(JobConfig cfg) {
+        // Our defaults, then the pass-through properties and security (KafkaClientConfig), then what the job requires.
         KafkaSourceBuilder<IngestedRecord> b = KafkaSource.<IngestedRecord>builder()
+                .setProperties(cfg.kafka.properties(Map.of("commit.offsets.on.checkpoint", "true", "partition.discovery.interval.ms", "60000")))
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setTopics(cfg.inputTopic)
                 .setGroupId(cfg.groupId)
-                .setDeserializer(new IngestDeserializer(cfg.params))
-                .setProperty("commit.offsets.on.checkpoint", "true")
-                .setProperty("partition.discovery.interval.ms", "60000");
+                .setDeserializer(new IngestDeserializer(cfg.params));
         switch (cfg.startingOffsets) {
             case EARLIEST:
                 b.setStartingOffsets(OffsetsInitializer.earliest());
@@ -78,9 +79,8 @@ public final class HeartbeatIngest {
     }
 
     public static KafkaSink<DeadLetter> deadLetterSink(JobConfig cfg, String topic) {
-        Properties props = new Properties();
         // Dead letters carry whatever arrived, up to the broker's limit (tests send 10 MB values).
-        props.setProperty("max.request.size", Integer.toString(32 * 1024 * 1024));
+        Properties props = cfg.kafka.properties(Map.of("max.request.size", Integer.toString(32 * 1024 * 1024)));
         return KafkaSink.<DeadLetter>builder()
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setKafkaProducerConfig(props)
