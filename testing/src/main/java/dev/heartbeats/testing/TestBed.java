@@ -62,7 +62,19 @@ public final class TestBed {
 
     /** Fresh topics and group, emptied output tables. */
     public Scenario scenario(String name) {
-        String id = name.replaceAll("[^A-Za-z0-9]", "-") + "-" + scenarios.incrementAndGet();
-        return new Scenario(this, id);
+        return new Scenario(this, id(name));
+    }
+
+    /**
+     * The same on another broker (e.g. a SASL_SSL one of a security test): the topics are created there, and the
+     * scenario's own clients connect as {@code clients}; the jobs need their own Kafka settings on top of
+     * {@link Scenario#args}.
+     */
+    public Scenario scenario(String name, dev.heartbeats.embedded.EmbeddedKafka broker, dev.heartbeats.common.kafka.KafkaClientConfig clients) {
+        return new Scenario(this, id(name), broker, clients);
+    }
+
+    private String id(String name) {
+        return name.replaceAll("[^A-Za-z0-9]", "-") + "-" + scenarios.incrementAndGet();
     }
 }
