@@ -7,13 +7,14 @@ usage() {
 Usage: scripts/k8s-build-image.sh [options]
 
 Builds the Flink job image from k8s/image/Dockerfile: the official flink image with the shaded jar of all three jobs
-(jobs/bundle, heartbeat-jobs.jar) in /opt/flink/usrlib/, the JSON log layout (log4j-layout-template-json) in
-/opt/flink/lib/, and the S3 and Prometheus plugins enabled. The tag is the project version from pom.xml, or --tag.
+(jobs/bundle, heartbeat-jobs.jar) in /opt/flink/usrlib/, the schema tool (module schema, heartbeat-schema.jar) in
+/opt/heartbeats/, the JSON log layout (log4j-layout-template-json) in /opt/flink/lib/, and the S3 and Prometheus
+plugins enabled. The tag is the project version from pom.xml, or --tag.
 
 Options:
   --image NAME        image name without tag (default: heartbeats/flink-jobs, as in the manifests)
   --tag TAG           image tag (default: the project version; CI uses <version>-<commit>, immutable)
-  --skip-maven        use the jar already in jobs/bundle/target instead of running 'mvn package'
+  --skip-maven        use the jars already in jobs/bundle/target and schema/target instead of running 'mvn package'
   --push              push the image after building it
   --load-kind [NAME]  load the image into a kind cluster (default cluster name: kind)
   --load-minikube     load the image into minikube
@@ -33,6 +34,8 @@ skip_maven=false push=false kind_cluster="" minikube=false tool="" dry_run=false
 # The Maven module whose shaded jar holds the three jobs, and that jar's name in the image.
 bundle_module="jobs/bundle"
 bundle_artifact="heartbeat-jobs"
+schema_module="schema"
+schema_jar="heartbeat-schema"
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -72,12 +75,12 @@ fi
 
 read -r -a mvn_args <<<"${MVN_ARGS:-}"
 if ! $skip_maven; then
-  (cd "$root" && run "${MVN:-mvn}" -B -q "${mvn_args[@]}" -DskipTests package -pl "$bundle_module" -am)
+  (cd "$root" && run "${MVN:-mvn}" -B -q "${mvn_args[@]}" -DskipTests package -pl "$bundle_module,$schema_module" -am)
 fi
 
 ctx="$(mktemp -d "${TMPDIR:-/tmp}/heartbeats-image.XXXXXX")"
 trap 'rm -rf "$ctx"' EXIT
-mkdir -p "$ctx/jars" "$ctx/lib"
+mkdir -p "$ctx/jars" "$ctx/lib" "$ctx/tools"
 cp "$root/k8s/image/Dockerfile" "$ctx/Dockerfile"
 jar="$root/$bundle_module/target/$bundle_artifact-$version.jar"
 if [[ ! -f "$jar" ]]; then
@@ -85,6 +88,12 @@ if [[ ! -f "$jar" ]]; then
   exit 1
 fi
 cp "$jar" "$ctx/jars/$bundle_artifact.jar"
+tool_jar="$root/$schema_module/target/$schema_module-$version-tool.jar"
+if [[ ! -f "$tool_jar" ]]; then
+  echo "k8s-build-image: $tool_jar is missing (build it: mvn -DskipTests package -pl $schema_module -am, or drop --skip-maven)" >&2
+  exit 1
+fi
+cp "$tool_jar" "$ctx/tools/$schema_jar.jar"
 (cd "$root" && run "${MVN:-mvn}" -B -q "${mvn_args[@]}" dependency:copy \
   "-Dartifact=org.apache.logging.log4j:log4j-layout-template-json:$log4j_version" -DoutputDirectory="$ctx/lib" -Dmdep.stripVersion=true)
 echo "k8s-build-image: context $ctx: $(cd "$ctx" && find . -type f | sort | tr '\n' ' ')"

@@ -37,9 +37,33 @@ Options:
   --skip-checks        do not check CRDs, operator versions and Secrets before applying
   -h, --help           this text
 
-Needs kubectl 1.27+ and helm 3. Prerequisites and every step: k8s/README.md. For prod the Secrets heartbeats-db,
-yugabytedb-admin, heartbeats-object-storage and heartbeats-registry must exist in namespace $namespace.
+Needs kubectl 1.27+ and helm 3. Prerequisites and every step: k8s/README.md. For prod the Secrets
+$(printf '%s ' "${secrets[@]}")and heartbeats-registry must exist in namespace $namespace; for local the
+missing ones are created with random passwords.
 USAGE
+}
+
+# The Secrets the manifests read (k8s/README.md, "Security"); none of them is in the manifests.
+secrets=(heartbeats-db-segments heartbeats-db-watch-time heartbeats-db-ad-impressions yugabytedb-admin heartbeats-object-storage)
+# The key of each, for the local ones this script creates.
+secret_keys() {
+  case "$1" in
+    yugabytedb-admin) echo ysqlPassword ;;
+    heartbeats-object-storage) echo AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY ;;
+    *) echo password ;;
+  esac
+}
+
+# Creates a missing Secret with random values, read from files (never on a command line).
+create_random_secret() {
+  local name="$1" dir args=()
+  dir="$(mktemp -d)"
+  for key in $(secret_keys "$name"); do
+    (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > "$dir/$key")
+    args+=("--from-file=$key=$dir/$key")
+  done
+  run kubectl -n "$namespace" create secret generic "$name" "${args[@]}"
+  rm -rf "$dir"
 }
 
 envs() { for d in "$root"/k8s/overlays/*/; do basename "$d"; done; }
@@ -117,9 +141,9 @@ if $checks && ! $dry_run; then
     echo "k8s-deploy: the installed Strimzi serves kafka.strimzi.io ${served:-nothing}, not v1: install Strimzi $strimzi_version (--install-operators)" >&2
     exit 1
   fi
-  if ! grep -q '^kind: Secret$' <<<"$manifests"; then
+  if [[ "$env_name" != local ]]; then
     absent=()
-    for s in heartbeats-db yugabytedb-admin heartbeats-object-storage heartbeats-registry; do
+    for s in "${secrets[@]}" heartbeats-registry; do
       kubectl -n "$namespace" get secret "$s" >/dev/null 2>&1 || absent+=("$s")
     done
     if [[ ${#absent[@]} -gt 0 ]]; then
@@ -127,6 +151,13 @@ if $checks && ! $dry_run; then
       exit 1
     fi
   fi
+fi
+
+# A laptop cluster: development Secrets with random passwords, created once (kept across deploys).
+if [[ "$env_name" == local ]]; then
+  for s in "${secrets[@]}"; do
+    if $dry_run || ! kubectl -n "$namespace" get secret "$s" >/dev/null 2>&1; then create_random_secret "$s"; fi
+  done
 fi
 
 # A Job's pod template cannot change in place, and both Jobs are idempotent: run them afresh on every deploy.

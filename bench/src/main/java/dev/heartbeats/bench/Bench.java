@@ -61,8 +61,9 @@ public final class Bench {
     static final Option<Boolean> QUICK = Option.flag("quick",
             "a short development run: 500000 records, 1 run, parallelism 1, rate 30000 for 30 s (explicit settings still win)");
 
-    static final List<Option<?>> OPTIONS = List.of(RECORDS, VIEWERS, PARTITIONS, SEED, CLEAN, PARTS, JOBS, PARALLELISM, RUNS, WARMUP, RATES,
-            LIVE_JOB, LIVE_DURATION, LIVE_WARMUP, CHECKPOINT_INTERVAL, JOB_ARGS, BOOTSTRAP, JDBC_URL, JDBC_USER, LABEL, REPORT_DIR, README, NO_REPORT, QUICK);
+    static final List<Option<?>> OPTIONS = JobOptions.concat(List.of(RECORDS, VIEWERS, PARTITIONS, SEED, CLEAN, PARTS, JOBS, PARALLELISM, RUNS, WARMUP, RATES,
+            LIVE_JOB, LIVE_DURATION, LIVE_WARMUP, CHECKPOINT_INTERVAL, JOB_ARGS), JobOptions.concat(JobOptions.kafkaClient(BOOTSTRAP),
+            List.of(JDBC_URL, JDBC_USER, LABEL, REPORT_DIR, README, NO_REPORT, QUICK)));
 
     private Bench() {}
 
@@ -139,7 +140,7 @@ public final class Bench {
         int slots = parallelisms.stream().mapToInt(Integer::intValue).max().orElse(1);
 
         say("starting " + (s.get(BOOTSTRAP) == null ? "embedded Kafka and PostgreSQL" : "clients of the given Kafka and database") + " and a MiniCluster ...");
-        try (BenchEnv env = BenchEnv.start(s.get(BOOTSTRAP), s.get(JDBC_URL), s.get(JDBC_USER), partitions);
+        try (BenchEnv env = BenchEnv.start(s.get(BOOTSTRAP) == null ? null : dev.heartbeats.common.kafka.KafkaClientConfig.fromSettings(s, BOOTSTRAP), s.get(JDBC_URL), s.get(JDBC_USER), partitions);
              BenchCluster cluster = new BenchCluster(slots)) {
             env.createTopic(Runs.DLQ_TOPIC, 1);
             env.createTopic(Runs.LATE_TOPIC, 1);
@@ -160,7 +161,7 @@ public final class Bench {
                     }
                     say(String.format("pre-loading %,d records from %,d viewers into %s (%d partitions) ...", n, s.get(VIEWERS), topic, partitions));
                     long t0 = System.nanoTime();
-                    try (LiveProducer producer = new LiveProducer(env.bootstrap, topic)) {
+                    try (LiveProducer producer = new LiveProducer(env.kafka, topic)) {
                         producer.sendAll(new HeartbeatGenerator(base.toBuilder().maxRecords(n).build().endingAt(System.currentTimeMillis())));
                     }
                     res.preloadSeconds = (System.nanoTime() - t0) / 1e9;
@@ -173,8 +174,8 @@ public final class Bench {
 
             if (parts.contains("ceiling")) {
                 for (int i = 0; i < s.get(RUNS); i++) {
-                    res.ceilingRead.add(Ceiling.read(env.bootstrap, topic, false));
-                    res.ceilingParse.add(Ceiling.read(env.bootstrap, topic, true));
+                    res.ceilingRead.add(Ceiling.read(env.kafka, topic, false));
+                    res.ceilingParse.add(Ceiling.read(env.kafka, topic, true));
                     say(String.format("ceiling run %d: read %,.0f/s, read+parse %,.0f/s", i + 1, last(res.ceilingRead), last(res.ceilingParse)));
                 }
             }

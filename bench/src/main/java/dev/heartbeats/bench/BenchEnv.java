@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 /** Kafka and the database the benchmark runs against: an embedded {@link LocalStack}, or existing ones. */
 final class BenchEnv implements AutoCloseable {
     final String bootstrap;
+    /** How the benchmark's clients and jobs connect to Kafka (--kafka-* settings with an existing broker). */
+    final dev.heartbeats.common.kafka.KafkaClientConfig kafka;
     final JdbcConfig jdbc;
     final boolean embedded;
     private final LocalStack stack;
@@ -37,18 +39,18 @@ final class BenchEnv implements AutoCloseable {
     /** The PostgreSQL server's postmaster pid when it runs on this machine (for its CPU time), else -1. */
     final long postmasterPid;
 
-    private BenchEnv(String bootstrap, JdbcConfig jdbc, LocalStack stack) throws SQLException {
-        this.bootstrap = bootstrap;
+    private BenchEnv(dev.heartbeats.common.kafka.KafkaClientConfig kafka, JdbcConfig jdbc, LocalStack stack) throws SQLException {
+        this.kafka = kafka;
+        this.bootstrap = kafka.bootstrapServers;
         this.jdbc = jdbc;
         this.stack = stack;
         this.embedded = stack != null;
-        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
+        this.admin = Admin.create(kafka.properties(Map.of(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000)));
         this.postmasterPid = findPostmaster(jdbc);
     }
 
-    static BenchEnv start(String bootstrap, String jdbcUrl, String jdbcUser, int partitions) throws Exception {
-        if (bootstrap == null) {
+    static BenchEnv start(dev.heartbeats.common.kafka.KafkaClientConfig kafka, String jdbcUrl, String jdbcUser, int partitions) throws Exception {
+        if (kafka == null) {
             PrintStream out = System.out;
             System.setOut(new PrintStream(OutputStream.nullOutputStream())); // Kafka's storage formatter prints to stdout
             LocalStack stack;
@@ -57,14 +59,14 @@ final class BenchEnv implements AutoCloseable {
             } finally {
                 System.setOut(out);
             }
-            BenchEnv env = new BenchEnv(stack.kafka.bootstrapServers(), stack.jdbc(), stack);
+            BenchEnv env = new BenchEnv(dev.heartbeats.common.kafka.KafkaClientConfig.plaintext(stack.kafka.bootstrapServers()), stack.jdbc(), stack);
             CatalogLoader.loadDefaults(env.jdbc);
             return env;
         }
         JdbcConfig jdbc = new JdbcConfig(jdbcUrl, jdbcUser, 2000, 500, 120_000); // password from JDBC_PASSWORD at connect
         Migrations.apply(jdbc, Schema.Flavor.AUTO);
         CatalogLoader.loadDefaults(jdbc);
-        return new BenchEnv(bootstrap, jdbc, null);
+        return new BenchEnv(kafka, jdbc, null);
     }
 
     private static long findPostmaster(JdbcConfig jdbc) {

@@ -24,9 +24,8 @@ final class Ceiling {
     private Ceiling() {}
 
     /** @return records per second */
-    static double read(String bootstrap, String topic, boolean parse) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    static double read(dev.heartbeats.common.kafka.KafkaClientConfig kafka, String topic, boolean parse) {
+        Properties p = kafka.properties();
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

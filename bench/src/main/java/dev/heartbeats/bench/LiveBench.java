@@ -73,7 +73,7 @@ final class LiveBench {
         String[] args = Runs.args(job, env, topic, Runs.unique("bench-live-" + job.name()), false, 1, checkpointInterval, extraArgs);
         JobClient client = Runs.start(cluster, job, args);
         String id = client.getJobID().toString();
-        LiveProducer producer = new LiveProducer(env.bootstrap, topic);
+        LiveProducer producer = new LiveProducer(env.kafka, topic);
         try {
             Runs.awaitRunning(cluster, client, 120_000);
             long start = System.currentTimeMillis();

@@ -56,10 +56,11 @@ final class Runs {
     static String[] args(JobLauncher.Job job, BenchEnv env, String inputTopic, String group, boolean bounded, int parallelism,
                          String checkpointInterval, List<String> extra) throws Exception {
         Path ckpt = Files.createTempDirectory(checkpointRoot(), "run-");
-        List<String> a = new ArrayList<>(List.of("--bootstrap-servers", env.bootstrap, "--jdbc-url", env.jdbc.url, "--jdbc-user", env.jdbc.user,
+        List<String> a = new ArrayList<>(List.of("--bootstrap-servers", env.bootstrap, "--jdbc-url", env.jdbc.url,
                 "--input-topic", inputTopic, "--dlq-topic", DLQ_TOPIC, "--late-topic", LATE_TOPIC, "--group-id", group,
                 "--starting-offsets", "earliest", "--parallelism", Integer.toString(parallelism),
                 "--checkpoint-interval", checkpointInterval, "--checkpoint-dir", ckpt.toUri().toString()));
+        a.addAll(env.kafka.toArgs());
         if (bounded) a.add("--bounded");
         Set<String> known = new HashSet<>();
         for (Option<?> o : JobConfig.options(job.options())) known.add(o.name);

@@ -43,13 +43,25 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private final KafkaClusterTestKit cluster;
     private final Path baseDir;
+    /** What this class's own admin client connects with: the bootstrap servers alone, or the secured listener's admin. */
+    private final Map<String, Object> adminConnection;
+
+    /**
+     * A SASL_SSL listener for the tests of client security: the broker's certificate and key (a PKCS12 keystore and
+     * its password) and the CA that signed it (PEM). The broker authenticates clients with SCRAM-SHA-512 and PLAIN
+     * ({@link #addScramUser}, {@link #addPlainUser} before start), checks ACLs ({@link #allow}; no ACL: denied), and
+     * accepts a client certificate signed by the CA when one is offered. Its own administrator is a PLAIN user with a
+     * random password, used only by this class.
+     */
+    public record SaslSsl(Path keystore, String keystorePassword, Path caCertificate, Map<String, String> plainUsers) {}
     private volatile String bootstrapServers;
     private volatile boolean closed;
     private final Thread shutdownHook = new Thread(this::close, "embedded-kafka-shutdown");
 
-    private EmbeddedKafka(KafkaClusterTestKit cluster, Path baseDir) {
+    private EmbeddedKafka(KafkaClusterTestKit cluster, Path baseDir, Map<String, Object> adminSecurity) {
         this.cluster = cluster;
         this.baseDir = baseDir;
+        this.adminConnection = adminSecurity;
         this.bootstrapServers = cluster.bootstrapServers();
         // A local run stopped with Ctrl-C should not leave broker data in /tmp.
         Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -66,27 +78,47 @@ public final class EmbeddedKafka implements AutoCloseable {
      * {@code listeners}, the test kit's port handling (and thus {@link #restart()}) depends on it.
      */
     public static EmbeddedKafka start(Map<String, String> brokerConfigOverrides) {
+        return start(brokerConfigOverrides, null);
+    }
+
+    /** Starts a broker whose only client listener is SASL_SSL (the controller's stays internal, in this JVM). */
+    public static EmbeddedKafka startSaslSsl(SaslSsl security) {
+        return start(Map.of(), security);
+    }
+
+    private static EmbeddedKafka start(Map<String, String> brokerConfigOverrides, SaslSsl security) {
         Path baseDir = null;
         KafkaClusterTestKit cluster = null;
         try {
             baseDir = Files.createTempDirectory("embedded-kafka-");
-            TestKitNodes nodes = new TestKitNodes.Builder()
+            TestKitNodes.Builder nodesBuilder = new TestKitNodes.Builder()
                     .setCombined(true)
                     .setNumBrokerNodes(1)
                     .setNumControllerNodes(1)
                     .setBaseDirectory(baseDir)
                     // The test kit defaults to unreleased "testing" metadata; stick to what production brokers run.
-                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
-                    .build();
-            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
+                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction());
+            Map<String, Object> adminSecurity = new HashMap<>();
             Map<String, String> config = new HashMap<>(defaultBrokerConfig());
+            if (security != null) {
+                // The test kit builds PLAINTEXT and SASL_PLAINTEXT listeners only; its protocol map yields to ours.
+                nodesBuilder.setBrokerListenerName(new org.apache.kafka.common.network.ListenerName(SECURE_LISTENER));
+                config.put("listener.security.protocol.map", SECURE_LISTENER + ":SASL_SSL,CONTROLLER:PLAINTEXT");
+                String adminPassword = java.util.UUID.randomUUID().toString();
+                config.putAll(saslSslConfig(security, adminPassword));
+                adminSecurity.putAll(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN",
+                        "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + ADMIN + "\" password=\"" + adminPassword + "\";",
+                        "ssl.truststore.type", "PEM", "ssl.truststore.location", security.caCertificate().toAbsolutePath().toString()));
+            }
+            TestKitNodes nodes = nodesBuilder.build();
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
             config.putAll(brokerConfigOverrides);
             config.forEach(builder::setConfigProp);
             cluster = builder.build();
             cluster.format();
             cluster.startup();
             cluster.waitForReadyBrokers();
-            EmbeddedKafka kafka = new EmbeddedKafka(cluster, baseDir);
+            EmbeddedKafka kafka = new EmbeddedKafka(cluster, baseDir, adminSecurity);
             LOG.info("Embedded Kafka broker started at {} (data in {})", kafka.bootstrapServers(), baseDir);
             return kafka;
         } catch (Exception e) {
@@ -96,6 +128,71 @@ public final class EmbeddedKafka implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             throw new IllegalStateException("Could not start the embedded Kafka broker", e);
+        }
+    }
+
+    /** The name of the secured listener, and the broker's own administrator (a PLAIN user, super user). */
+    private static final String SECURE_LISTENER = "EXTERNAL";
+    private static final String ADMIN = "embedded-admin";
+
+    private static Map<String, String> saslSslConfig(SaslSsl s, String adminPassword) {
+        String l = "listener.name." + SECURE_LISTENER.toLowerCase(java.util.Locale.ROOT) + ".";
+        Map<String, String> c = new HashMap<>();
+        c.put(l + "ssl.keystore.type", "PKCS12");
+        c.put(l + "ssl.keystore.location", s.keystore().toAbsolutePath().toString());
+        c.put(l + "ssl.keystore.password", s.keystorePassword());
+        c.put(l + "ssl.key.password", s.keystorePassword());
+        c.put(l + "ssl.truststore.type", "PEM");
+        c.put(l + "ssl.truststore.location", s.caCertificate().toAbsolutePath().toString());
+        c.put(l + "ssl.client.auth", "requested");
+        c.put("sasl.enabled.mechanisms", "SCRAM-SHA-512,PLAIN");
+        c.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+        StringBuilder plain = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + ADMIN
+                + "\" password=\"" + adminPassword + "\" user_" + ADMIN + "=\"" + adminPassword + "\"");
+        s.plainUsers().forEach((u, p) -> plain.append(" user_").append(u).append("=\"").append(p).append('"'));
+        c.put(l + "plain.sasl.jaas.config", plain.append(';').toString());
+        c.put(l + "scram-sha-512.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        c.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        // ANONYMOUS is the broker itself on the controller listener, which only this JVM reaches.
+        c.put("super.users", "User:" + ADMIN + ";User:ANONYMOUS");
+        c.put("allow.everyone.if.no.acl.found", "false");
+        return c;
+    }
+
+    /** Creates (or replaces) a SCRAM-SHA-512 user of a {@link #startSaslSsl} broker, and waits until the broker knows it. */
+    public void addScramUser(String user, String password) {
+        ensureOpen();
+        try (Admin admin = admin()) {
+            admin.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(user,
+                    new org.apache.kafka.clients.admin.ScramCredentialInfo(org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512, 8192), password)))
+                    .all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ADMIN_TIMEOUT_SECONDS);
+            while (!admin.describeUserScramCredentials(List.of(user)).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS).containsKey(user)) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException("SCRAM user " + user + " did not appear");
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while adding SCRAM user " + user, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not add SCRAM user " + user, e);
+        }
+    }
+
+    /** Lets {@code user} do {@code operation} on the topic or group {@code name} (a literal name, or a prefix ending in *). */
+    public void allow(String user, org.apache.kafka.common.resource.ResourceType type, String name, org.apache.kafka.common.acl.AclOperation operation) {
+        ensureOpen();
+        boolean prefix = name.endsWith("*") && name.length() > 1; // "*" alone is Kafka's wildcard
+        var pattern = new org.apache.kafka.common.resource.ResourcePattern(type, prefix ? name.substring(0, name.length() - 1) : name,
+                prefix ? org.apache.kafka.common.resource.PatternType.PREFIXED : org.apache.kafka.common.resource.PatternType.LITERAL);
+        var entry = new org.apache.kafka.common.acl.AccessControlEntry("User:" + user, "*", operation, org.apache.kafka.common.acl.AclPermissionType.ALLOW);
+        try (Admin admin = admin()) {
+            admin.createAcls(List.of(new org.apache.kafka.common.acl.AclBinding(pattern, entry))).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while creating an ACL", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not let " + user + " " + operation + " " + type + " " + name, e);
         }
     }
 
@@ -229,9 +326,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private Admin admin() {
-        return Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(ADMIN_TIMEOUT_SECONDS)));
+        Map<String, Object> props = new HashMap<>(adminConnection);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(ADMIN_TIMEOUT_SECONDS));
+        return Admin.create(props);
     }
 
     private BrokerServer broker() {

@@ -62,12 +62,21 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     private final Path logFile;
     /** Directory to delete on close (temp runs only), else null. */
     private final Path ownedRoot;
+    private final Tls tls;
     private final Thread shutdownHook;
+
+    /**
+     * TLS for the server: its certificate chain and its private key, PEM files (the key PKCS#8, unencrypted). The
+     * server then accepts TLS connections as well as plain ones ({@link #requirePassword(String, boolean)} can refuse
+     * the plain ones per role).
+     */
+    public record Tls(Path certificateFile, Path keyFile) {}
 
     private EmbeddedPostgres postgres;
     private boolean closed;
 
-    private EmbeddedPostgresServer(int port, Path dataDir, Path logFile, Path ownedRoot) {
+    private EmbeddedPostgresServer(int port, Path dataDir, Path logFile, Path ownedRoot, Tls tls) {
+        this.tls = tls;
         this.port = port;
         this.dataDir = dataDir;
         this.logFile = logFile;
@@ -90,15 +99,24 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
      *                server log goes next to it, to {@code <dataDir>.log}.
      */
     public static EmbeddedPostgresServer start(int port, Path dataDir) {
+        return start(port, dataDir, null);
+    }
+
+    /** A throw-away server (as {@link #start()}) that also speaks TLS with {@code tls}. */
+    public static EmbeddedPostgresServer startWithTls(Tls tls) {
+        return start(0, null, tls);
+    }
+
+    private static EmbeddedPostgresServer start(int port, Path dataDir, Tls tls) {
         try {
             int actualPort = port == 0 ? freePort() : port;
             EmbeddedPostgresServer server;
             if (dataDir == null) {
                 Path root = Files.createTempDirectory("embedded-postgres-");
-                server = new EmbeddedPostgresServer(actualPort, root.resolve("data"), root.resolve("postgres.log"), root);
+                server = new EmbeddedPostgresServer(actualPort, root.resolve("data"), root.resolve("postgres.log"), root, tls);
             } else {
                 Path dir = dataDir.toAbsolutePath().normalize();
-                server = new EmbeddedPostgresServer(actualPort, dir, dir.resolveSibling(dir.getFileName() + ".log"), null);
+                server = new EmbeddedPostgresServer(actualPort, dir, dir.resolveSibling(dir.getFileName() + ".log"), null, tls);
             }
             Files.createDirectories(server.dataDir);
             try {
@@ -141,13 +159,33 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
      * pg_hba.conf, once, and reloads the configuration; other roles stay trusted.
      */
     public synchronized void requirePassword(String role) {
+        requirePassword(role, false);
+    }
+
+    /**
+     * The same, and with {@code tlsOnly} the server refuses {@code role} on a connection without TLS (a server started
+     * with {@link Tls}).
+     */
+    public synchronized void requirePassword(String role, boolean tlsOnly) {
+        String rule = tlsOnly
+                ? "hostssl all " + role + " 127.0.0.1/32 scram-sha-256\nhostssl all " + role + " ::1/128 scram-sha-256\n"
+                        + "hostnossl all " + role + " 127.0.0.1/32 reject\nhostnossl all " + role + " ::1/128 reject\n"
+                : "host all " + role + " 127.0.0.1/32 scram-sha-256\nhost all " + role + " ::1/128 scram-sha-256\n";
+        editHba(role, current -> current.contains(rule) ? current : rule + current);
+    }
+
+    /** Trusts {@code role} again like every other local role (undoes {@link #requirePassword}). */
+    public synchronized void trust(String role) {
+        editHba(role, current -> current.lines().filter(l -> !l.matches("host(no)?(ssl)? all " + role + " .*")).map(l -> l + "\n")
+                .collect(java.util.stream.Collectors.joining()));
+    }
+
+    private void editHba(String role, java.util.function.UnaryOperator<String> edit) {
         ensureOpen();
         if (!role.matches("[a-z_][a-z0-9_]*")) throw new IllegalArgumentException("role name: " + role);
         Path hba = dataDir.resolve("pg_hba.conf");
         try {
-            String current = Files.readString(hba, StandardCharsets.UTF_8);
-            String rule = "host all " + role + " 127.0.0.1/32 scram-sha-256\nhost all " + role + " ::1/128 scram-sha-256\n";
-            if (!current.contains(rule)) Files.writeString(hba, rule + current, StandardCharsets.UTF_8);
+            Files.writeString(hba, edit.apply(Files.readString(hba, StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot edit " + hba, e);
         }
@@ -225,6 +263,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                 .setOutputRedirector(toLog)
                 .setErrorRedirector(toLog);
         SERVER_CONFIG.forEach(builder::setServerConfig);
+        if (tls != null) {
+            builder.setServerConfig("ssl", "on");
+            builder.setServerConfig("ssl_cert_file", tls.certificateFile().toAbsolutePath().toString());
+            builder.setServerConfig("ssl_key_file", tls.keyFile().toAbsolutePath().toString());
+        }
         try {
             postgres = builder.start();
         } catch (IOException | RuntimeException e) {

@@ -60,6 +60,11 @@ public final class LocalStack implements AutoCloseable {
      * event times with.
      */
     public void createTopics(String input, String dlq, String late) {
+        createTopics(kafka, partitions, input, dlq, late);
+    }
+
+    /** The same on any broker (a test's secured one). */
+    public static void createTopics(EmbeddedKafka kafka, int partitions, String input, String dlq, String late) {
         kafka.createTopic(input, partitions);
         kafka.setTopicConfig(input, "message.timestamp.type", "LogAppendTime");
         kafka.createDeadLetterTopic(dlq, 1);
@@ -75,15 +80,16 @@ public final class LocalStack implements AutoCloseable {
         return new JdbcConfig(postgres.jdbcUrl(), postgres.user(), 2000, 200, 120_000);
     }
 
-    /** The job arguments that point a job at this stack. */
+    /**
+     * The job arguments that point a job at this stack. The job connects as its own role (heartbeats_&lt;job&gt;, created by
+     * the migrations), which the embedded server trusts like every local role: no password.
+     */
     public List<String> jobArgs() {
         List<String> args = new ArrayList<>();
         args.add("--bootstrap-servers");
         args.add(kafka.bootstrapServers());
         args.add("--jdbc-url");
         args.add(postgres.jdbcUrl());
-        args.add("--jdbc-user");
-        args.add(postgres.user());
         return args;
     }
 

@@ -73,6 +73,40 @@ class ImageTest {
     }
 
     /**
+     * The schema tool (the shaded jar of module schema, classifier tool) is in the image outside usrlib, where the schema
+     * Job and the JobManagers' init containers run it with Flink's lib on the class path; the build stages it.
+     */
+    @Test
+    void theSchemaToolIsInTheImageOutsideTheJobsClassPath() throws IOException {
+        String dockerfile = Repo.read(DOCKERFILE);
+        assertThat(dockerfile).contains("COPY --chown=flink:flink tools/heartbeat-schema.jar /opt/heartbeats/heartbeat-schema.jar");
+        assertThat(ImageChecks.usrlibCopies(dockerfile).values()).doesNotContain("tools/heartbeat-schema.jar");
+        assertThat(dockerfile).containsPattern("(?m)^USER flink$");
+        String script = Repo.read(Repo.root().resolve("scripts/k8s-build-image.sh"));
+        assertThat(script).contains("schema_module=\"schema\"", "schema_jar=\"heartbeat-schema\"",
+                "tool_jar=\"$root/$schema_module/target/$schema_module-$version-tool.jar\"", "cp \"$tool_jar\" \"$ctx/tools/$schema_jar.jar\"",
+                "-pl \"$bundle_module,$schema_module\"");
+        String pom = Repo.read(Repo.root().resolve("schema/pom.xml"));
+        assertThat(pom).contains("<shadedClassifierName>tool</shadedClassifierName>", "<exclude>org.apache.flink:*</exclude>",
+                "<mainClass>dev.heartbeats.schema.SchemaTool</mainClass>");
+        // Every container that runs it names the image's path and the tool's main class.
+        for (String overlay : Repo.overlays()) {
+            var m = Kustomize.renderOverlay(overlay);
+            int tools = 0;
+            for (var r : m.resources) {
+                for (var c : Manifests.containers(r)) {
+                    if (String.valueOf(c.get("command")).contains("heartbeat-schema.jar")) {
+                        assertThat(Manifests.list(c.get("command"))).containsExactly("java", "-cp", "/opt/heartbeats/heartbeat-schema.jar:/opt/flink/lib/*",
+                                "dev.heartbeats.schema.SchemaTool");
+                        tools++;
+                    }
+                }
+            }
+            assertThat(tools).as("schema Job + an init container per job").isEqualTo(4);
+        }
+    }
+
+    /**
      * The logConfiguration of every FlinkDeployment uses JsonTemplateLayout, which Flink's distribution lacks: the image
      * adds it, in the log4j version Flink 2.2 ships (the root pom's log4j.version equals Flink's own).
      */

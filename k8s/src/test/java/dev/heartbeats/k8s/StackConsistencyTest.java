@@ -39,8 +39,25 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class StackConsistencyTest {
     static final String NAMESPACE = "heartbeats";
-    /** Secrets an overlay may expect to exist instead of generating them (created by hand; k8s-deploy.sh checks). */
-    static final Set<String> EXTERNAL_SECRETS = Set.of("heartbeats-db", "yugabytedb-admin", "heartbeats-object-storage", "heartbeats-registry");
+    /**
+     * Secrets the overlays expect to exist (none is in the manifests): created by hand for prod, with random passwords
+     * by k8s-deploy.sh for local; k8s-deploy.sh checks them. The pull secret is prod's only.
+     */
+    static final Set<String> EXTERNAL_SECRETS = Set.of("heartbeats-db-segments", "heartbeats-db-watch-time", "heartbeats-db-ad-impressions",
+            "yugabytedb-admin", "heartbeats-object-storage", "heartbeats-registry");
+
+    /** Secrets the operators create: Strimzi one per KafkaUser and the cluster CA's certificate, cert-manager the YugabyteDB CA (the chart's). */
+    static Set<String> operatorSecrets(Manifests m, String overlay) {
+        Set<String> out = new TreeSet<>();
+        m.ofKind("KafkaUser").forEach(u -> out.add(Manifests.name(u)));
+        m.ofKind("Kafka").forEach(k -> out.add(Manifests.name(k) + "-cluster-ca-cert"));
+        Map<String, Object> values = YugabyteValuesTest.effectiveValues(overlay);
+        if (Boolean.TRUE.equals(at(values, "tls.enabled")) && Boolean.TRUE.equals(at(values, "tls.certManager.enabled"))
+                && Boolean.TRUE.equals(values.get("oldNamingStyle"))) {
+            out.add("yugabyte-ca");
+        }
+        return out;
+    }
 
     static List<String> overlays() {
         return Repo.overlays();
@@ -76,11 +93,15 @@ class StackConsistencyTest {
         Set<String> configMaps = new HashSet<>();
         m.ofKind("ConfigMap").forEach(c -> configMaps.add(Manifests.name(c)));
         List<String> problems = new ArrayList<>();
+        Set<String> fromOperators = operatorSecrets(m, overlay);
         for (Map<String, Object> r : m.resources) {
             Manifests.walk(r, node -> {
+                if (node.get("secret") instanceof Map<?, ?> ref && ref.get("name") != null && !fromOperators.contains(str(ref, "name"))) {
+                    secretRef(overlay, Manifests.id(r), str(ref, "name"), null, secrets, problems); // a projected volume's source
+                }
                 if (node.get("secretKeyRef") instanceof Map<?, ?> ref) secretRef(overlay, Manifests.id(r), str(ref, "name"), str(ref, "key"), secrets, problems);
                 if (node.get("secretRef") instanceof Map<?, ?> ref) secretRef(overlay, Manifests.id(r), str(ref, "name"), null, secrets, problems);
-                if (node.get("secret") instanceof Map<?, ?> ref && ref.get("secretName") != null) {
+                if (node.get("secret") instanceof Map<?, ?> ref && ref.get("secretName") != null && !fromOperators.contains(str(ref, "secretName"))) {
                     secretRef(overlay, Manifests.id(r), str(ref, "secretName"), null, secrets, problems);
                 }
                 for (Object ref : list(node.get("imagePullSecrets"))) secretRef(overlay, Manifests.id(r), str(ref, "name"), null, secrets, problems);
@@ -95,12 +116,13 @@ class StackConsistencyTest {
         Map<String, Object> values = YugabyteValuesTest.values(overlay);
         secretRef(overlay, "yugabyte-values.yaml", str(values, "authCredentials.ysql.passwordSecretName"), "ysqlPassword", secrets, problems);
         assertThat(problems).isEmpty();
-        if (secrets.isEmpty()) {
-            // An overlay without generated Secrets relies on the ones k8s-deploy.sh checks for: the same list.
-            Matcher list = Pattern.compile("for s in ([^;]+); do").matcher(Repo.read(Repo.root().resolve("scripts/k8s-deploy.sh")));
-            assertThat(list.find()).isTrue();
-            assertThat(Set.of(list.group(1).trim().split("\\s+"))).isEqualTo(EXTERNAL_SECRETS);
-        }
+        assertThat(secrets).as("no Secret (and so no password) in the manifests of overlays/" + overlay).isEmpty();
+        // The overlays rely on the Secrets k8s-deploy.sh checks for (and creates for local): the same list.
+        Matcher list = Pattern.compile("(?m)^secrets=\\(([^)]+)\\)").matcher(Repo.read(Repo.root().resolve("scripts/k8s-deploy.sh")));
+        assertThat(list.find()).isTrue();
+        Set<String> checked = new TreeSet<>(List.of(list.group(1).trim().split("\\s+")));
+        checked.add("heartbeats-registry");
+        assertThat(checked).isEqualTo(new TreeSet<>(EXTERNAL_SECRETS));
     }
 
     private static void secretRef(String overlay, String who, String name, String key, Map<String, Set<String>> secrets, List<String> problems) {
@@ -169,8 +191,13 @@ class StackConsistencyTest {
         assertThat(kafkas).hasSize(1);
         Map<String, Object> kafka = kafkas.get(0);
         String cluster = Manifests.name(kafka);
-        Object plainPort = list(at(kafka, "spec.kafka.listeners")).stream().filter(l -> "plain".equals(str(l, "name")))
-                .map(l -> at(l, "port")).findFirst().orElseThrow();
+        // One listener, TLS with SCRAM logins: nothing reaches Kafka in plain text or without credentials.
+        List<Object> listeners = list(at(kafka, "spec.kafka.listeners"));
+        assertThat(listeners).hasSize(1);
+        assertThat(at(listeners.get(0), "tls")).isEqualTo(true);
+        assertThat(str(listeners.get(0), "authentication.type")).isEqualTo("scram-sha-512");
+        assertThat(str(kafka, "spec.kafka.authorization.type")).isEqualTo("simple");
+        Object tlsPort = at(listeners.get(0), "port");
         for (Map<String, Object> pool : m.ofKind("KafkaNodePool")) {
             assertThat(map(at(pool, "metadata.labels")).get("strimzi.io/cluster")).isEqualTo(cluster);
         }
@@ -185,7 +212,7 @@ class StackConsistencyTest {
         }
         for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
             Map<String, String> a = args(fd);
-            assertThat(a.get("--bootstrap-servers")).as(Manifests.id(fd)).isEqualTo(cluster + "-kafka-bootstrap:" + plainPort);
+            assertThat(a.get("--bootstrap-servers")).as(Manifests.id(fd)).isEqualTo(cluster + "-kafka-bootstrap:" + tlsPort);
             for (String topicArg : List.of("--input-topic", "--dlq-topic", "--late-topic")) {
                 assertThat(topicsByName).as(Manifests.id(fd) + " " + topicArg).containsKey(a.get(topicArg));
             }
@@ -246,7 +273,8 @@ class StackConsistencyTest {
         for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
             Object job = Class.forName(str(fd, "spec.job.entryClass")).getDeclaredConstructor().newInstance();
             if (!(job instanceof TableJobs.HourlyTotalsJob totals)) continue;
-            JobConfig cfg = totals.parse(list(at(fd, "spec.job.args")).stream().map(Object::toString).toArray(String[]::new));
+            JobConfig cfg = totals.parse(dev.heartbeats.k8s.support.JobArgs.localArgs(fd,
+                    list(at(fd, "spec.job.args")).stream().map(Object::toString).toList()).toArray(String[]::new));
             Map<String, Object> topic = m.ofKind("KafkaTopic").stream()
                     .filter(t -> cfg.inputTopic.equals(str(t, "spec.topicName") != null ? str(t, "spec.topicName") : Manifests.name(t)))
                     .findFirst().orElseThrow(() -> new AssertionError(Manifests.id(fd) + ": no KafkaTopic " + cfg.inputTopic));
@@ -257,45 +285,97 @@ class StackConsistencyTest {
         assertThat(checked).as("Table API jobs in overlays/" + overlay).isEqualTo(2);
     }
 
+    /**
+     * The jobs reach YSQL as their own roles over TLS (verify-full against the chart's CA, by a host name the chart's
+     * certificates carry); the schema Job migrates that database with the image's schema tool as the superuser and sets
+     * each role's password from the Secret the job mounts; each JobManager waits for the schema as its job's role.
+     */
     @ParameterizedTest(name = "overlays/{0}")
     @MethodSource("overlays")
-    void jobsReachYugabyteDbAndTheSchemaJobCreatesTheirRoleAndTables(String overlay) {
+    void jobsReachYugabyteDbOverTlsAsTheirRolesTheSchemaJobMigratesIt(String overlay) {
         Manifests m = Kustomize.renderOverlay(overlay);
         Map<String, Object> values = YugabyteValuesTest.effectiveValues(overlay);
-        String ybImage = str(values, "Image.repository") + ":" + str(values, "Image.tag");
-        Map<String, Object> schemaJob = m.get("Job", "heartbeats-schema");
-        String schemaScript = String.join("\n", Manifests.containers(schemaJob).get(0).get("args").toString());
-        for (Map<String, Object> r : m.resources) {
-            for (Map<String, Object> c : Manifests.containers(r)) {
-                if (String.valueOf(c.get("image")).startsWith("yugabytedb/yugabyte")) {
-                    assertThat(c.get("image")).as(Manifests.id(r) + " uses the YugabyteDB release's image (ysqlsh of the same version)").isEqualTo(ybImage);
-                }
-            }
-        }
-        // The chart's YSQL service: yb-tservers (old naming style), port tcp-ysql-port.
         assertThat(values.get("oldNamingStyle")).as("services named yb-masters/yb-tservers, without the release name").isEqualTo(true);
+        assertThat(at(values, "tls.enabled")).as("TLS on in the chart").isEqualTo(true);
+        assertThat(at(values, "tls.clientToServer")).isEqualTo(true);
+        assertThat(at(values, "tls.certManager.enabled")).as("cert-manager issues the CA of Secret yugabyte-ca").isEqualTo(true);
         Map<String, Object> tservers = list(values.get("Services")).stream().map(Manifests::map)
                 .filter(svc -> "yb-tservers".equals(svc.get("name"))).findFirst().orElseThrow();
         int ysqlPort = Integer.parseInt(str(tservers, "ports.tcp-ysql-port"));
-        assertThat(schemaScript).contains("-h yb-tservers -p " + ysqlPort);
+        // A name of the chart's server certificates (one per pod: <pod>.<service>.<namespace>.svc.<domain>).
+        String host = "yb-tserver-0.yb-tservers." + NAMESPACE + ".svc." + str(values, "domainName");
+
+        Map<String, Object> schemaJob = m.get("Job", "heartbeats-schema");
+        Map<String, Object> migrate = Manifests.containers(schemaJob).get(0);
+        List<String> schemaArgs = list(migrate.get("args")).stream().map(Object::toString).toList();
+        String image = str(m.ofKind("FlinkDeployment").get(0), "spec.image");
+        assertThat(migrate.get("image")).as("the schema tool is the jobs' image's").isEqualTo(image);
+        assertThat(list(migrate.get("command")).toString()).contains("/opt/heartbeats/heartbeat-schema.jar", "dev.heartbeats.schema.SchemaTool");
+        assertThat(schemaArgs.get(0)).isEqualTo("migrate");
+        String schemaUrl = JobArgsValue.of(schemaArgs, "--jdbc-url");
+        URI url = URI.create(schemaUrl.substring("jdbc:".length()));
+        assertThat(url.getScheme()).isEqualTo("yugabytedb");
+        assertThat(url.getHost()).isEqualTo(host);
+        assertThat(url.getPort()).isEqualTo(ysqlPort);
+        assertThat(url.getPath()).isEqualTo("/heartbeats");
+        assertThat(JobArgsValue.of(schemaArgs, "--jdbc-user")).as("the migrations create roles: the superuser runs them").isEqualTo("yugabyte");
+        assertThat(JobArgsValue.of(schemaArgs, "--jdbc-ssl-mode")).isEqualTo("verify-full");
+        assertThat(schemaArgs).contains("--create-database");
+        Map<String, String> roleFiles = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < schemaArgs.size(); i++) {
+            if (schemaArgs.get(i).equals("--role-password-file")) roleFiles.put(schemaArgs.get(i + 1).split("=")[0], schemaArgs.get(i + 1).split("=")[1]);
+        }
         for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
-            URI url = URI.create(args(fd).get("--jdbc-url").substring("jdbc:".length()));
-            assertThat(url.getScheme()).isEqualTo("yugabytedb");
-            assertThat(url.getHost()).as("YSQL service of the YugabyteDB chart").isEqualTo("yb-tservers");
-            assertThat(url.getPort()).isEqualTo(ysqlPort);
-            assertThat(url.getPath()).isEqualTo("/heartbeats");
-            String user = args(fd).get("--jdbc-user");
-            assertThat(schemaScript).contains("CREATE ROLE " + user + " LOGIN", "CREATE DATABASE heartbeats OWNER " + user, "-U " + user + " -d heartbeats");
-            // The JobManager waits until every table of the schema file the schema Job applies exists.
+            String job = Manifests.name(fd);
+            Map<String, String> a = args(fd);
+            assertThat(a.get("--jdbc-url")).as(Manifests.id(fd)).isEqualTo(schemaUrl);
+            assertThat(a).as(Manifests.id(fd) + ": the job's own role (the default), never the superuser").doesNotContainKey("--jdbc-user");
+            assertThat(a.get("--jdbc-ssl-mode")).isEqualTo("verify-full");
+            assertThat(a.get("--jdbc-ssl-root-cert")).isEqualTo("/etc/heartbeats/db-ca/ca.crt");
+            assertThat(a.get("--jdbc-password-file")).isEqualTo("/etc/heartbeats/db/password");
+            assertThat(volume(fd, "db-password")).as(job).isEqualTo("heartbeats-db-" + job);
+            assertThat(volume(fd, "db-ca")).isEqualTo("yugabyte-ca");
+            // The schema Job sets that role's password from the same Secret.
+            assertThat(roleFiles).as("--role-password-file of the schema Job").containsKey(job);
+            assertThat(projectedSource(schemaJob, roleFiles.get(job))).isEqualTo("heartbeats-db-" + job);
+            // The JobManager waits for the schema as the job's role, with the schema tool's check.
             Map<String, Object> wait = list(at(fd, "spec.jobManager.podTemplate.spec.initContainers")).stream().map(Manifests::map)
                     .filter(c -> "wait-for-schema".equals(c.get("name"))).findFirst().orElseThrow();
-            String waitScript = wait.get("args").toString();
-            assertThat(waitScript).contains("/schema/yugabyte.sql", "-h yb-tservers -p " + ysqlPort, "-U " + user + " -d heartbeats");
-            Object volume = list(at(fd, "spec.jobManager.podTemplate.spec.volumes")).stream()
-                    .filter(v -> "heartbeats-schema".equals(str(v, "configMap.name"))).findFirst()
-                    .orElseThrow(() -> new AssertionError(Manifests.id(fd) + " mounts the schema ConfigMap"));
-            assertThat(list(wait.get("volumeMounts")).stream().anyMatch(vm -> "/schema".equals(str(vm, "mountPath"))
-                    && str(volume, "name").equals(str(vm, "name")))).isTrue();
+            List<String> waitArgs = list(wait.get("args")).stream().map(Object::toString).toList();
+            assertThat(waitArgs.get(0)).isEqualTo("check");
+            assertThat(wait.get("image")).isEqualTo(image);
+            assertThat(JobArgsValue.of(waitArgs, "--jdbc-url")).isEqualTo(schemaUrl);
+            assertThat(JobArgsValue.of(waitArgs, "--jdbc-user")).isEqualTo("$(JOB_ROLE)");
+            assertThat(list(wait.get("env")).stream().map(Manifests::map).filter(e -> "JOB_ROLE".equals(e.get("name"))).findFirst().orElseThrow().get("value"))
+                    .isEqualTo(dev.heartbeats.common.tables.Schema.jobRole(job));
+            assertThat(JobArgsValue.of(waitArgs, "--jdbc-password-file")).isEqualTo(a.get("--jdbc-password-file"));
+        }
+        assertThat(roleFiles.keySet()).containsExactlyInAnyOrder("segments", "watch-time", "ad-impressions");
+    }
+
+    /** The Secret behind a volume of a FlinkDeployment's pods. */
+    static String volume(Map<String, Object> fd, String name) {
+        return list(at(fd, "spec.podTemplate.spec.volumes")).stream().map(Manifests::map).filter(v -> name.equals(v.get("name")))
+                .map(v -> str(v, "secret.secretName")).findFirst().orElse(null);
+    }
+
+    /** The Secret whose key the schema Job's projected volume puts at {@code file}. */
+    static String projectedSource(Map<String, Object> job, String file) {
+        String name = file.substring(file.lastIndexOf('/') + 1);
+        for (Object v : list(at(job, "spec.template.spec.volumes"))) {
+            for (Object src : list(at(v, "projected.sources"))) {
+                for (Object item : list(at(src, "secret.items"))) if (name.equals(str(item, "path"))) return str(src, "secret.name");
+            }
+        }
+        return null;
+    }
+
+    /** The value of the last occurrence of a setting. */
+    static final class JobArgsValue {
+        static String of(List<String> args, String name) {
+            String v = null;
+            for (int i = 0; i + 1 < args.size(); i++) if (args.get(i).equals(name)) v = args.get(i + 1);
+            return v;
         }
     }
 
@@ -394,7 +474,7 @@ class StackConsistencyTest {
                 }
             }
         }
-        assertThat(scripts).isGreaterThanOrEqualTo(4);
+        assertThat(scripts).as("inline scripts (MinIO's bucket Job)").isEqualTo(overlay.equals("local") ? 1 : 0);
     }
 
 }

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.heartbeats.common.config.ConfigException;
+import dev.heartbeats.common.config.JobOptions;
+import dev.heartbeats.common.kafka.KafkaClientConfig;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.config.Settings;
 import dev.heartbeats.common.kafka.DeadLetterSerializer;
@@ -88,8 +90,9 @@ public final class DlqCommand {
     static final Option<String> IN = Option.string("in", null, "file to replay, as written by export and corrected [required]");
     static final Option<String> REPLAY_TOPIC = Option.string("topic", "heartbeats", "topic to produce the records to");
 
-    public static final List<Option<?>> EXPORT_OPTIONS = List.of(BOOTSTRAP, EXPORT_TOPIC, OUT, REASON_CONTAINS, JOB, KEEP_DUPLICATES);
-    static final List<Option<?>> REPLAY_OPTIONS = List.of(BOOTSTRAP, IN, REPLAY_TOPIC);
+    public static final List<Option<?>> EXPORT_OPTIONS = JobOptions.concat(JobOptions.kafkaClient(BOOTSTRAP),
+            List.of(EXPORT_TOPIC, OUT, REASON_CONTAINS, JOB, KEEP_DUPLICATES));
+    static final List<Option<?>> REPLAY_OPTIONS = JobOptions.concat(JobOptions.kafkaClient(BOOTSTRAP), List.of(IN, REPLAY_TOPIC));
 
     static final String USAGE = String.join("\n",
             "Usage: hb dlq export --bootstrap-servers .. --topic heartbeats-dlq --out file.jsonl [--reason-contains X] [--job NAME]",
@@ -152,13 +155,12 @@ public final class DlqCommand {
         String reasonContains = s.get(REASON_CONTAINS);
         String job = s.get(JOB);
         boolean keepDuplicates = s.get(KEEP_DUPLICATES);
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, s.get(BOOTSTRAP));
+        KafkaClientConfig kafka = KafkaClientConfig.fromSettings(s, BOOTSTRAP);
+        if (kafka.isSecured()) kafka.check(List.of(topic), Duration.ofSeconds(30));
+        Properties props = kafka.properties(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false", ConsumerConfig.CLIENT_ID_CONFIG, "hb-dlq-export"));
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "hb-dlq-export");
         int read = 0;
         int written = 0;
         int truncated = 0;
@@ -303,16 +305,14 @@ public final class DlqCommand {
                 lines.add(line);
             }
         }
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.get(BOOTSTRAP));
+        KafkaClientConfig kafka = KafkaClientConfig.fromSettings(s, BOOTSTRAP);
+        if (kafka.isSecured()) kafka.check(List.of(topic), Duration.ofSeconds(30));
+        Properties props = kafka.properties(Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 32 * 1024 * 1024, ProducerConfig.CLIENT_ID_CONFIG, "hb-dlq-replay",
+                // The input topic limits compressed batches (about 1 MiB in production): a large corrected record fits compressed.
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"));
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 32 * 1024 * 1024);
-        // The input topic limits compressed batches (about 1 MiB in production): a large corrected record fits compressed.
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        props.put(ProducerConfig.CLIENT_ID_CONFIG, "hb-dlq-replay");
         List<Future<RecordMetadata>> acks = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(props)) {
             for (Line l : lines) {

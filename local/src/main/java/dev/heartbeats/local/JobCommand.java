@@ -164,7 +164,7 @@ public final class JobCommand {
         LocalFlink flink = LocalFlink.start(own.get(WEB_PORT), cfg.parallelism == null ? 1 : cfg.parallelism);
         long total = -1;
         if (cfg.bounded) {
-            try (KafkaStats stats = new KafkaStats(cfg.bootstrapServers)) {
+            try (KafkaStats stats = new KafkaStats(cfg.kafka)) {
                 total = cfg.startingOffsets == JobOptions.StartingOffsets.EARLIEST ? stats.size(cfg.inputTopic) : stats.lag(cfg.groupId, cfg.inputTopic);
             }
         }

@@ -220,9 +220,8 @@ final class JobState {
 
     /** How many partitions of the input topic the consumer group has committed offsets for. */
     long committedPartitions() {
-        Map<String, Object> props = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000, AdminClientConfig.CLIENT_ID_CONFIG, "hb-job-state");
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = Admin.create(cfg.kafka.properties(Map.of(
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000, AdminClientConfig.CLIENT_ID_CONFIG, "hb-job-state")))) {
             Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(cfg.groupId).partitionsToOffsetAndMetadata()
                     .get(30, TimeUnit.SECONDS);
             return offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(cfg.inputTopic) && e.getValue() != null).count();

@@ -16,12 +16,8 @@ import java.util.concurrent.TimeUnit;
 final class KafkaStats implements AutoCloseable {
     private final Admin admin;
 
-    KafkaStats(String bootstrapServers) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
-        admin = Admin.create(p);
+    KafkaStats(dev.heartbeats.common.kafka.KafkaClientConfig kafka) {
+        admin = Admin.create(kafka.properties(Map.of(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000)));
     }
 
     Map<TopicPartition, Long> endOffsets(String topic) throws Exception {

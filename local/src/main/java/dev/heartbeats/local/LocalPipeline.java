@@ -9,6 +9,7 @@ import dev.heartbeats.common.config.Settings;
 import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.common.generator.HeartbeatGenerator;
 import dev.heartbeats.common.generator.LiveProducer;
+import dev.heartbeats.common.kafka.KafkaClientConfig;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.tables.CatalogLoader;
 import dev.heartbeats.common.tables.Schema;
@@ -44,6 +45,8 @@ public final class LocalPipeline {
     static final Option<String> BOOTSTRAP = Option.string("bootstrap-servers", null, "use this Kafka instead of starting one (then --jdbc-url too)").optional();
     static final Option<String> JDBC_URL = Option.string("jdbc-url", null, "use this database instead of starting PostgreSQL (then --bootstrap-servers too)").optional();
     static final Option<String> JDBC_USER = JobOptions.JDBC_USER;
+    static final Option<List<String>> ROLE_PASSWORD_FILE = Option.repeatable("role-password-file",
+            "with --jdbc-url: <job>=<file>, the password of the job's role (heartbeats_<job>): set by the schema step and used by the job");
     static final Option<Integer> PG_PORT = Option.integer("pg-port", 55432, "port of the embedded PostgreSQL");
     static final Option<String> PG_DATA = Option.string("pg-data", null, "keep the embedded PostgreSQL's data in this directory (default: temporary)").optional();
     static final Option<Integer> WEB_PORT = Option.port("web-port", 8081, "port of the Flink web UI");
@@ -57,8 +60,9 @@ public final class LocalPipeline {
                     + "shared with hb job); a stop takes a savepoint of each job there and the next start resumes from it. Embedded services start "
                     + "empty every run, so their jobs start fresh and are cancelled at the stop").optional();
 
-    static final List<Option<?>> OPTIONS = List.of(JOBS, RATE, VIEWERS, SEED, CLEAN, BOOTSTRAP, JDBC_URL, JDBC_USER, PG_PORT, PG_DATA, WEB_PORT,
-            PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION, STATE_DIR);
+    static final List<Option<?>> OPTIONS = JobOptions.concat(List.of(JOBS, RATE, VIEWERS, SEED, CLEAN), JobOptions.concat(JobOptions.kafkaClient(BOOTSTRAP),
+            List.of(JDBC_URL, JDBC_USER, JobOptions.JDBC_PASSWORD_FILE, JobOptions.JDBC_SSL_MODE, JobOptions.JDBC_SSL_ROOT_CERT, ROLE_PASSWORD_FILE, PG_PORT, PG_DATA,
+                    WEB_PORT, PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION, STATE_DIR)));
 
     static String help() {
         return Settings.help("Usage: hb pipeline [settings]\nRuns the whole pipeline locally: Kafka, PostgreSQL, Flink with web UI, generator, jobs.\n"
@@ -106,10 +110,21 @@ public final class LocalPipeline {
 
     private void run() throws Exception {
         long started = System.currentTimeMillis();
+        Map<String, String> rolePasswords = new LinkedHashMap<>();
+        for (String v : s.get(ROLE_PASSWORD_FILE)) {
+            int eq = v.indexOf('=');
+            if (eq <= 0 || !Files.isReadable(Path.of(v.substring(eq + 1)))) {
+                throw new ConfigException("--" + ROLE_PASSWORD_FILE.name + ": '" + v + "' must be <job>=<readable file>");
+            }
+            rolePasswords.put(Jobs.byName(v.substring(0, eq)).name(), v.substring(eq + 1));
+        }
 
         String bootstrap = s.get(BOOTSTRAP);
         JdbcConfig jdbc;
         if (bootstrap == null) {
+            for (Option<?> o : JobOptions.KAFKA_CLIENT) {
+                if (s.isSet(o)) throw new ConfigException("--" + o.name + ": only with --bootstrap-servers (the embedded broker is plaintext)");
+            }
             say("starting Kafka (KRaft) and PostgreSQL in this JVM ...");
             String data = s.get(PG_DATA);
             LocalStack stack = quietly(() -> LocalStack.start(s.get(PARTITIONS), s.get(PG_PORT), data == null ? null : Path.of(data)));
@@ -117,10 +132,13 @@ public final class LocalPipeline {
             bootstrap = stack.kafka.bootstrapServers();
             jdbc = stack.jdbc();
         } else {
-            jdbc = new JdbcConfig(s.get(JDBC_URL), s.get(JDBC_USER), 2000, 500, 120_000); // password from JDBC_PASSWORD at connect
+            jdbc = JdbcConfig.fromSettings(s, 2000, 500, 120_000); // password from JDBC_PASSWORD or --jdbc-password-file at connect
             say("schema: " + Migrations.apply(jdbc, Schema.Flavor.AUTO));
+            Migrations.setRolePasswords(jdbc, rolePasswords);
         }
-        say("Kafka: " + bootstrap + "   database: " + jdbc.url);
+        KafkaClientConfig kafka = KafkaClientConfig.fromSettings(s, BOOTSTRAP).withBootstrapServers(bootstrap);
+        if (kafka.isSecured()) kafka.check(List.of(LocalStack.INPUT_TOPIC, LocalStack.DLQ_TOPIC, LocalStack.LATE_TOPIC), Duration.ofSeconds(30));
+        say("Kafka: " + kafka + "   database: " + jdbc.url);
         say("catalog: " + CatalogLoader.loadDefaults(jdbc) + " rows loaded from the sample catalog");
 
         List<JobLauncher.Job> selected = selectedJobs();
@@ -133,8 +151,13 @@ public final class LocalPipeline {
         Map<String, JobConfig> configs = new LinkedHashMap<>();
         Map<String, JobState.Plan> plans = new LinkedHashMap<>();
         for (JobLauncher.Job job : selected) {
-            List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap, "--jdbc-url", jdbc.url, "--jdbc-user", jdbc.user,
+            // Each job as its own role (heartbeats_<job>), with its password file if one was given; --jdbc-user is for the setup.
+            List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap, "--jdbc-url", jdbc.url,
                     "--parallelism", Integer.toString(parallelism), "--checkpoint-interval", s.get(CHECKPOINT_INTERVAL).toMillis() + "ms"));
+            args.addAll(s.toArgs(JobOptions.KAFKA_CLIENT)); // the same Kafka client settings as the generator's and the status line's
+            args.addAll(s.toArgs(List.of(JobOptions.JDBC_SSL_MODE, JobOptions.JDBC_SSL_ROOT_CERT)));
+            String rolePassword = rolePasswords.get(job.name());
+            if (rolePassword != null) args.addAll(List.of("--jdbc-password-file", rolePassword));
             JobConfig cfg = job.parse(args.toArray(new String[0]));
             Path stateDir = JobState.dirUnder(stateRoot, job.name(), cfg);
             Path checkpointDir = resumable ? new JobState(stateDir, job.name(), cfg).defaultCheckpoints() : checkpoints.resolve(job.name());
@@ -168,7 +191,7 @@ public final class LocalPipeline {
         GeneratorConfig base = s.get(CLEAN) ? GeneratorConfig.of(s.get(SEED)) : GeneratorConfig.allAdversities(s.get(SEED));
         double rate = s.get(VIEWERS) != null ? s.get(VIEWERS) * LiveProducer.RECORDS_PER_VIEWER_SECOND : s.get(RATE);
         GeneratorConfig live = LiveProducer.liveConfig(base, rate, System.currentTimeMillis());
-        producer = new LiveProducer(bootstrap, LocalStack.INPUT_TOPIC);
+        producer = new LiveProducer(kafka, LocalStack.INPUT_TOPIC);
         Thread generator = new Thread(() -> producer.sendLive(new HeartbeatGenerator(live)), "generator");
         generator.setDaemon(true);
         generator.start();
@@ -176,7 +199,7 @@ public final class LocalPipeline {
         say("psql:  psql -h localhost -p " + portOf(jdbc.url) + " -U " + jdbc.user + " heartbeats    (Ctrl-C stops everything)");
 
         long durationMs = s.get(DURATION).toMillis();
-        try (KafkaStats stats = new KafkaStats(bootstrap)) {
+        try (KafkaStats stats = new KafkaStats(kafka)) {
             long lastSent = 0;
             long lastAt = System.currentTimeMillis();
             while (!stopped.await(s.get(STATUS_INTERVAL).toMillis(), TimeUnit.MILLISECONDS)) {

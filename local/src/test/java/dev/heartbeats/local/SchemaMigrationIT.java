@@ -65,7 +65,7 @@ class SchemaMigrationIT {
             assertThatThrownBy(() -> s.start(job, args)).as(job.name()).isInstanceOf(ConfigException.class)
                     .hasMessageContaining("--jdbc-url: " + old.url + " has no migrated schema")
                     .hasMessageContaining("needs schema version " + Schema.REQUIRED_VERSION)
-                    .hasMessageContaining("Migrate it first: scripts/hb schema --jdbc-url " + old.url + " --jdbc-user " + old.user);
+                    .hasMessageContaining("Migrate it first: scripts/hb schema --jdbc-url " + old.url + " --jdbc-user <an administrator");
             // the launcher's main too, as on a cluster
             assertThatThrownBy(() -> JobLauncher.main(job, s.args(args))).isInstanceOf(ConfigException.class)
                     .hasMessageContaining("scripts/hb schema --jdbc-url " + old.url);

@@ -54,6 +54,15 @@ class MisconfigurationTest {
         {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "0"},
         {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "512"},
         {"--dead-letter-max-bytes", "--dead-letter-max-bytes", "1MiB"},
+        {"--jdbc-ssl-mode", "--jdbc-ssl-mode", "prefer"},
+        {"--jdbc-ssl-root-cert", "--jdbc-ssl-root-cert", "/no/such/ca.crt"},
+        {"--kafka-security-protocol", "--kafka-security-protocol", "sasl_plaintext"},
+        {"--kafka-sasl-user", "--kafka-sasl-user", "segments"},
+        {"--kafka-sasl-user", "--kafka-security-protocol", "sasl-ssl"},
+        {"--kafka-truststore", "--kafka-security-protocol", "ssl", "--kafka-truststore", "/no/such/ca.crt"},
+        {"--kafka-property", "--kafka-property", "not.a.kafka.property=1"},
+        {"--kafka-property", "--kafka-property", "ssl.key.password=hunter2"},
+        {"--kafka-properties-file", "--kafka-properties-file", "/no/such/file"},
         {"segments", "segments", "--parallelism", "2"},
     };
 

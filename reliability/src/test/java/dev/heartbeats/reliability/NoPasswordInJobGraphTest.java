@@ -39,12 +39,28 @@ class NoPasswordInJobGraphTest {
         command.add(secret);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put(JobOptions.JDBC_PASSWORD_ENV, secret);
+        pb.environment().put(JobOptions.KAFKA_SASL_PASSWORD_ENV, secret + "-kafka");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
         List<String> verdicts = out.lines().filter(l -> l.startsWith("CLEAN ") || l.startsWith("FOUND ")).toList();
         assertThat(verdicts).as("child output:\n%s", out).hasSize(JobSet.ALL.size()).allMatch(l -> l.startsWith("CLEAN "));
         assertThat(p.exitValue()).isZero();
+    }
+
+    /** The Kafka SASL password and the truststore's: only their files' paths travel, as references the clients resolve. */
+    @Test
+    void theKafkaPasswordsFromFilesAreInNoJobGraphOnlyThePathsAre(@TempDir Path dir) throws Exception {
+        String secret = "kafka-secret-" + UUID.randomUUID();
+        Path sasl = Files.writeString(dir.resolve("sasl-password"), secret + "\n");
+        Path truststorePassword = Files.writeString(dir.resolve("truststore-password"), secret + "-ts\n");
+        Path truststore = Files.writeString(dir.resolve("truststore.p12"), "not read while the graph is built");
+        for (JobLauncher.Job job : JobSet.ALL) {
+            byte[] graph = serialisedJob(job, "--kafka-security-protocol", "sasl-ssl", "--kafka-sasl-user", "u", "--kafka-sasl-password-file", sasl.toString(),
+                    "--kafka-truststore", truststore.toString(), "--kafka-truststore-password-file", truststorePassword.toString());
+            assertThat(contains(graph, "${heartbeats:jaas-file:" + sasl + "}")).as("%s: the reference travels", job.name()).isTrue();
+            assertThat(contains(graph, secret)).as("%s: no Kafka password in the job graph", job.name()).isFalse();
+        }
     }
 
     @Test
@@ -89,7 +105,8 @@ class NoPasswordInJobGraphTest {
             String secret = args[0];
             boolean found = false;
             for (JobLauncher.Job job : JobSet.ALL) {
-                byte[] bytes = serialisedJob(job);
+                // The Kafka SASL password from the environment as well (KAFKA_SASL_PASSWORD is set for this JVM).
+                byte[] bytes = serialisedJob(job, "--kafka-security-protocol", "sasl-ssl", "--kafka-sasl-user", "u");
                 boolean in = contains(bytes, secret);
                 found |= in;
                 System.out.println((in ? "FOUND " : "CLEAN ") + job.name() + " (" + bytes.length + " bytes serialised)");

@@ -14,6 +14,7 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.logging.Logger;
 
@@ -45,6 +46,54 @@ public final class Migrations {
     /** The classpath location of a flavour's migrations. */
     public static String location(Schema.Flavor flavor) {
         return "classpath:db/migration/" + (flavor == Schema.Flavor.YUGABYTE ? "yugabyte" : "postgres");
+    }
+
+    /**
+     * Sets the password of each job's role (migration V3) to the content of its file, as a SCRAM (or MD5, as the
+     * server's {@code password_encryption} says) verifier the driver computes: the password itself never goes to the
+     * server, so no statement log can show it.
+     *
+     * @param files job name (segments, watch-time, ad-impressions) -> file holding its role's password
+     */
+    public static void setRolePasswords(JdbcConfig jdbc, Map<String, String> files) throws SQLException {
+        if (files.isEmpty()) return;
+        try (Connection c = jdbc.connect()) {
+            String encryption;
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW password_encryption")) {
+                rs.next();
+                encryption = rs.getString(1);
+            }
+            for (Map.Entry<String, String> e : files.entrySet()) {
+                char[] password;
+                try {
+                    password = dev.heartbeats.common.config.DbPassword.read(e.getValue());
+                } catch (java.io.IOException io) {
+                    throw new SQLException("cannot read the password file of role " + Schema.jobRole(e.getKey()) + ": " + io, "28000", io);
+                }
+                if (password == null || password.length == 0) throw new SQLException("the password file of role " + Schema.jobRole(e.getKey()) + " is empty", "28000");
+                try {
+                    if (jdbc.isYugabyteDriver()) c.unwrap(com.yugabyte.PGConnection.class).alterUserPassword(Schema.jobRole(e.getKey()), password, encryption);
+                    else c.unwrap(org.postgresql.PGConnection.class).alterUserPassword(Schema.jobRole(e.getKey()), password, encryption);
+                } finally {
+                    java.util.Arrays.fill(password, '\0');
+                }
+            }
+        }
+    }
+
+    /** Creates the database of {@code jdbc}'s URL if it does not exist, connected to the server's {@code postgres} database. */
+    public static boolean createDatabase(JdbcConfig jdbc) throws SQLException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(jdbc:[a-z]+://[^/]+/)([^?]+)(\\?.*)?").matcher(jdbc.url);
+        if (!m.matches()) throw new SQLException("cannot tell the database of " + jdbc.url);
+        String db = m.group(2);
+        if (!db.matches("[a-z_][a-z0-9_]*")) throw new SQLException("database name '" + db + "': lower-case letters, digits and _ only");
+        try (Connection c = jdbc.withUrl(m.group(1) + "postgres" + (m.group(3) == null ? "" : m.group(3))).connect(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + db + "'")) {
+                if (rs.next()) return false;
+            }
+            st.execute("CREATE DATABASE " + db);
+            return true;
+        }
     }
 
     /** Migrates the database of {@code jdbc} to the newest version ({@code flavor} AUTO asks the database which). */

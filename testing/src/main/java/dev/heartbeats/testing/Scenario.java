@@ -3,6 +3,9 @@ package dev.heartbeats.testing;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
+import dev.heartbeats.common.kafka.KafkaClientConfig;
+import dev.heartbeats.embedded.EmbeddedKafka;
+import dev.heartbeats.embedded.LocalStack;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.tables.TableSnapshot;
 import org.apache.flink.configuration.Configuration;
@@ -38,14 +41,22 @@ public final class Scenario {
     public final String dlqTopic;
     public final String lateTopic;
     public final String groupId;
+    /** How this scenario's own clients (send, read) connect: the test bed's broker, or a secured one the test brings. */
+    public final KafkaClientConfig kafka;
 
     Scenario(TestBed bed, String id) {
+        this(bed, id, null, null);
+    }
+
+    /** On another broker ({@code broker}, e.g. a SASL_SSL one), whose topics this scenario creates, connected as {@code clients}. */
+    Scenario(TestBed bed, String id, EmbeddedKafka broker, KafkaClientConfig clients) {
         this.bed = bed;
         this.inputTopic = "hb-" + id;
         this.dlqTopic = "dlq-" + id;
         this.lateTopic = "late-" + id;
         this.groupId = "group-" + id;
-        bed.stack.createTopics(inputTopic, dlqTopic, lateTopic);
+        this.kafka = clients != null ? clients : KafkaClientConfig.plaintext(bed.stack.kafka.bootstrapServers());
+        LocalStack.createTopics(broker != null ? broker : bed.stack.kafka, bed.stack.partitions(), inputTopic, dlqTopic, lateTopic);
         try {
             TableSnapshot.truncateOutputs(bed.jdbc());
         } catch (SQLException e) {
@@ -56,6 +67,7 @@ public final class Scenario {
     /** Arguments pointing a job at this scenario (fast checkpoints, short flush interval), plus {@code extra}. */
     public String[] args(String... extra) {
         List<String> a = new ArrayList<>(bed.stack.jobArgs());
+        a.addAll(List.of("--bootstrap-servers", kafka.bootstrapServers));
         a.addAll(List.of("--input-topic", inputTopic, "--dlq-topic", dlqTopic, "--late-topic", lateTopic, "--group-id", groupId,
                 "--starting-offsets", "earliest", "--checkpoint-interval", "1s", "--sink-flush-interval", "100ms"));
         a.addAll(Arrays.asList(extra));
@@ -95,8 +107,7 @@ public final class Scenario {
     }
 
     public KafkaProducer<byte[], byte[]> producer() {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bed.stack.kafka.bootstrapServers());
+        Properties props = kafka.properties();
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 32 * 1024 * 1024);
@@ -109,8 +120,7 @@ public final class Scenario {
 
     /** Every record currently in {@code topic}, in partition then offset order. */
     public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bed.stack.kafka.bootstrapServers());
+        Properties props = kafka.properties();
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -44,25 +44,48 @@ public final class TestBed {
 
     /**
      * Creates again the tables of schema version 1 that a test dropped (its statements are all {@code CREATE TABLE IF
-     * NOT EXISTS}): the migration history still says they are there, so migrating would not bring them back.
+     * NOT EXISTS}), with the jobs' grants on them (version 3): the migration history still says they are there, so
+     * migrating would not bring them back.
      */
     public void recreateDroppedTables() throws SQLException {
+        try (Connection c = jdbc().connect(); Statement st = c.createStatement()) {
+            for (String statement : statements("V1__contract_tables.sql")) st.execute(statement);
+            for (String statement : statements("V3__job_roles.sql")) {
+                if (statement.startsWith("GRANT")) st.execute(statement.replace("${flyway:table}", dev.heartbeats.common.tables.Schema.HISTORY_TABLE));
+            }
+        }
+    }
+
+    /** The statements of a PostgreSQL migration, comments dropped (split at semicolons: for plain statements only). */
+    private static java.util.List<String> statements(String migration) {
         String sql;
-        try (InputStream in = TestBed.class.getResourceAsStream("/db/migration/postgres/V1__contract_tables.sql")) {
+        try (InputStream in = TestBed.class.getResourceAsStream("/db/migration/postgres/" + migration)) {
             sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException | NullPointerException e) {
-            throw new IllegalStateException("migration V1 not on the classpath", e);
+            throw new IllegalStateException("migration " + migration + " not on the classpath", e);
         }
         StringBuilder code = new StringBuilder();
         for (String line : sql.split("\n")) if (!line.trim().startsWith("--")) code.append(line).append('\n');
-        try (Connection c = jdbc().connect(); Statement st = c.createStatement()) {
-            for (String statement : code.toString().split(";")) if (!statement.isBlank()) st.execute(statement);
-        }
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (String statement : code.toString().split(";")) if (!statement.isBlank()) out.add(statement.trim());
+        return out;
     }
 
     /** Fresh topics and group, emptied output tables. */
     public Scenario scenario(String name) {
-        String id = name.replaceAll("[^A-Za-z0-9]", "-") + "-" + scenarios.incrementAndGet();
-        return new Scenario(this, id);
+        return new Scenario(this, id(name));
+    }
+
+    /**
+     * The same on another broker (e.g. a SASL_SSL one of a security test): the topics are created there, and the
+     * scenario's own clients connect as {@code clients}; the jobs need their own Kafka settings on top of
+     * {@link Scenario#args}.
+     */
+    public Scenario scenario(String name, dev.heartbeats.embedded.EmbeddedKafka broker, dev.heartbeats.common.kafka.KafkaClientConfig clients) {
+        return new Scenario(this, id(name), broker, clients);
+    }
+
+    private String id(String name) {
+        return name.replaceAll("[^A-Za-z0-9]", "-") + "-" + scenarios.incrementAndGet();
     }
 }

@@ -102,10 +102,19 @@ public final class ClusterPlan {
         replace.put("--bootstrap-servers", services.bootstrapServers());
         replace.put("--jdbc-url", services.jdbcUrl());
         replace.put("--jdbc-user", services.jdbcUser());
+        // The services here are plain: the brokers have no TLS listener nor users, the database no TLS. The pods' secret
+        // files (mounted Secrets) do not exist here either: the database password goes to the processes' environment.
+        replace.put("--kafka-security-protocol", "PLAINTEXT");
         for (int i = 0; i < d.args.size(); i++) {
             String a = d.args.get(i);
             String local = replace.get(a);
-            if (local != null && i + 1 < d.args.size()) {
+            if (DROPPED.containsKey(a) && i + 1 < d.args.size()) {
+                mappings.add("job.args " + a + " " + d.args.get(++i) + ": dropped (" + DROPPED.get(a) + ")");
+                if (a.equals("--jdbc-password-file")) {
+                    env.put("JDBC_PASSWORD", services.jdbcPassword());
+                    mappings.add("env JDBC_PASSWORD: the local database's password, instead of the pods' password file");
+                }
+            } else if (local != null && i + 1 < d.args.size()) {
                 String was = d.args.get(++i);
                 args.add(a);
                 args.add(local);
@@ -136,6 +145,20 @@ public final class ClusterPlan {
             }
         });
         for (String k : d.kubernetesOnly) mappings.add(k + ": not applied (Kubernetes only)");
+    }
+
+    /** Arguments that name the pods' secret files and the services' TLS, and why this machine has none of them. */
+    private static final Map<String, String> DROPPED = new LinkedHashMap<>();
+
+    static {
+        String kafka = "the local broker is plaintext, without users";
+        for (String a : List.of("--kafka-sasl-mechanism", "--kafka-sasl-user", "--kafka-sasl-password-file", "--kafka-oauth-token-endpoint",
+                "--kafka-oauth-scope", "--kafka-truststore", "--kafka-truststore-password-file", "--kafka-keystore", "--kafka-keystore-password-file")) {
+            DROPPED.put(a, kafka);
+        }
+        DROPPED.put("--jdbc-password-file", "a Secret file of the pods");
+        DROPPED.put("--jdbc-ssl-mode", "the local database has no TLS");
+        DROPPED.put("--jdbc-ssl-root-cert", "the local database has no TLS");
     }
 
     private void defaultTo(String key, String value) {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -16,7 +17,7 @@ import java.util.Properties;
  * environment, so a rotated password is picked up by the next connection.
  */
 public final class JdbcConfig implements Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
 
     public final String url;
     public final String user;
@@ -29,13 +30,17 @@ public final class JdbcConfig implements Serializable {
     public final long authRetryTimeMs;
     /** Whose writes the sinks fence against stale attempts (the job's consumer group); {@code null}: the Flink job's name. */
     public final String writerGroup;
+    /** The drivers' sslmode ({@code verify-full}, ...); {@code null}: the driver's default. */
+    public final String sslMode;
+    /** PEM file of the CA that signed the server's certificate; {@code null}: the JVM's CAs (with verify-ca/verify-full). */
+    public final String sslRootCert;
 
     public JdbcConfig(String url, String user, int batchSize, long flushIntervalMs, long maxRetryTimeMs) {
-        this(url, user, null, batchSize, flushIntervalMs, maxRetryTimeMs, 300_000, null);
+        this(url, user, null, batchSize, flushIntervalMs, maxRetryTimeMs, 300_000, null, null, null);
     }
 
     private JdbcConfig(String url, String user, String passwordFile, int batchSize, long flushIntervalMs, long maxRetryTimeMs,
-                       long authRetryTimeMs, String writerGroup) {
+                       long authRetryTimeMs, String writerGroup, String sslMode, String sslRootCert) {
         if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:yugabytedb:")) {
             throw new ConfigException("--jdbc-url: '" + url + "' must start with jdbc:postgresql: or jdbc:yugabytedb:");
         }
@@ -47,6 +52,8 @@ public final class JdbcConfig implements Serializable {
         this.maxRetryTimeMs = maxRetryTimeMs;
         this.authRetryTimeMs = authRetryTimeMs;
         this.writerGroup = writerGroup;
+        this.sslMode = sslMode;
+        this.sslRootCert = sslRootCert;
     }
 
     /**
@@ -64,28 +71,59 @@ public final class JdbcConfig implements Serializable {
             jdbc = jdbc.withPasswordFile(file);
         }
         if (s.has(JobOptions.JDBC_AUTH_RETRY_TIME)) jdbc = jdbc.withAuthRetryTime(s.get(JobOptions.JDBC_AUTH_RETRY_TIME).toMillis());
+        if (s.has(JobOptions.JDBC_SSL_MODE)) {
+            String root = s.get(JobOptions.JDBC_SSL_ROOT_CERT);
+            if (root != null && (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(root)) || !java.nio.file.Files.isReadable(java.nio.file.Path.of(root)))) {
+                throw new ConfigException("--" + JobOptions.JDBC_SSL_ROOT_CERT.name + ": '" + root + "' is not a readable file");
+            }
+            JobOptions.JdbcSslMode mode = s.get(JobOptions.JDBC_SSL_MODE);
+            if (mode == null && root != null) mode = JobOptions.JdbcSslMode.VERIFY_FULL;
+            if (root != null && (mode == JobOptions.JdbcSslMode.DISABLE || mode == JobOptions.JdbcSslMode.REQUIRE)) {
+                throw new ConfigException("--" + JobOptions.JDBC_SSL_ROOT_CERT.name + ": with --" + JobOptions.JDBC_SSL_MODE.name + " "
+                        + mode.name().toLowerCase(java.util.Locale.ROOT) + " the certificate is not checked; use verify-full");
+            }
+            if (mode != null) jdbc = jdbc.withSsl(mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), root);
+        }
         return jdbc;
     }
 
+    /** TLS as the drivers' {@code sslmode} says ({@code null}: the driver's default), checked against {@code rootCert} (a PEM file). */
+    public JdbcConfig withSsl(String mode, String rootCert) {
+        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup, mode, rootCert);
+    }
+
+    /** The TLS connection properties of both drivers (the same names; each has its own JVM-truststore factory). */
+    private Map<String, String> sslProperties() {
+        Map<String, String> p = new java.util.LinkedHashMap<>();
+        if (sslMode == null) return p;
+        p.put("sslmode", sslMode);
+        if (sslRootCert != null) {
+            p.put("sslrootcert", sslRootCert);
+        } else if (sslMode.startsWith("verify")) {
+            p.put("sslfactory", isYugabyteDriver() ? "com.yugabyte.ssl.DefaultJavaSSLFactory" : "org.postgresql.ssl.DefaultJavaSSLFactory");
+        }
+        return p;
+    }
+
     public JdbcConfig withUrl(String newUrl) {
-        return new JdbcConfig(newUrl, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
+        return new JdbcConfig(newUrl, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup, sslMode, sslRootCert);
     }
 
     public JdbcConfig withUser(String newUser) {
-        return new JdbcConfig(url, newUser, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
+        return new JdbcConfig(url, newUser, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup, sslMode, sslRootCert);
     }
 
     /** The password is read from this file at every connect ({@code null}: from the environment). */
     public JdbcConfig withPasswordFile(String file) {
-        return new JdbcConfig(url, user, file, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup);
+        return new JdbcConfig(url, user, file, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, writerGroup, sslMode, sslRootCert);
     }
 
     public JdbcConfig withAuthRetryTime(long ms) {
-        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, ms, writerGroup);
+        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, ms, writerGroup, sslMode, sslRootCert);
     }
 
     public JdbcConfig withWriterGroup(String group) {
-        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, group);
+        return new JdbcConfig(url, user, passwordFile, batchSize, flushIntervalMs, maxRetryTimeMs, authRetryTimeMs, group, sslMode, sslRootCert);
     }
 
     public boolean isYugabyteDriver() {
@@ -98,6 +136,7 @@ public final class JdbcConfig implements Serializable {
         props.setProperty("user", user);
         props.setProperty(DbPassword.PLUGIN_PROPERTY, DbPassword.class.getName());
         if (passwordFile != null) props.setProperty(DbPassword.FILE_PROPERTY, passwordFile);
+        sslProperties().forEach(props::setProperty);
         return props;
     }
 
@@ -111,6 +150,7 @@ public final class JdbcConfig implements Serializable {
         sb.append("user=").append(URLEncoder.encode(user, StandardCharsets.UTF_8));
         sb.append('&').append(DbPassword.PLUGIN_PROPERTY).append('=').append(DbPassword.class.getName());
         if (passwordFile != null) sb.append('&').append(DbPassword.FILE_PROPERTY).append('=').append(URLEncoder.encode(passwordFile, StandardCharsets.UTF_8));
+        sslProperties().forEach((k, v) -> sb.append('&').append(k).append('=').append(URLEncoder.encode(v, StandardCharsets.UTF_8)));
         return sb.toString();
     }
 
@@ -126,6 +166,6 @@ public final class JdbcConfig implements Serializable {
 
     @Override
     public String toString() {
-        return url + " as " + user;
+        return url + " as " + user + (sslMode != null ? " (sslmode " + sslMode + ")" : "");
     }
 }

@@ -16,6 +16,8 @@ public final class JobConfig implements Serializable {
     public final Settings settings;
     public final ContractParams params;
     public final String bootstrapServers;
+    /** How every Kafka client of the job connects (security, pass-through properties); holds no secret. */
+    public final dev.heartbeats.common.kafka.KafkaClientConfig kafka;
     public final String inputTopic;
     public final String dlqTopic;
     public final String lateTopic;
@@ -38,6 +40,7 @@ public final class JobConfig implements Serializable {
         if (params.maxSessionMs <= 0) throw new ConfigException("--max-session: must be > 0");
         if (params.maxClockSkewMs < 0) throw new ConfigException("--max-clock-skew: must be >= 0");
         this.bootstrapServers = s.get(BOOTSTRAP_SERVERS);
+        this.kafka = dev.heartbeats.common.kafka.KafkaClientConfig.fromSettings(s, BOOTSTRAP_SERVERS);
         this.inputTopic = s.get(INPUT_TOPIC);
         this.dlqTopic = s.get(DLQ_TOPIC);
         this.lateTopic = s.get(LATE_TOPIC);
@@ -52,7 +55,8 @@ public final class JobConfig implements Serializable {
         this.bounded = s.get(BOUNDED);
         // The sinks fence stale attempts per consumer group: a later attempt (or deployment) of the same job takes over.
         this.jdbc = JdbcConfig.fromSettings(s, s.get(SINK_BATCH_SIZE), s.get(SINK_FLUSH_INTERVAL).toMillis(), s.get(SINK_MAX_RETRY_TIME).toMillis())
-                .withWriterGroup(groupId);
+                .withWriterGroup(groupId)
+                .withUser(s.get(JOB_JDBC_USER) != null ? s.get(JOB_JDBC_USER) : dev.heartbeats.common.tables.Schema.jobRole(jobName));
         this.parallelism = s.get(PARALLELISM);
         if (s.get(CHECKPOINT_INTERVAL).toMillis() < 10) throw new ConfigException("--checkpoint-interval: must be at least 10ms");
         this.checkpointDir = s.get(CHECKPOINT_DIR);

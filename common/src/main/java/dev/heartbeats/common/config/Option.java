@@ -22,6 +22,8 @@ public final class Option<T> implements Serializable {
     public final String defaultText;
     final boolean flag;
     final boolean optional;
+    /** Given any number of times; {@link Settings#get} returns every value, in order (an empty list when none). */
+    final boolean repeatable;
     private final SerializableFunction<String, T> parser;
     private final SerializablePredicate<T> check;
     private final String checkText;
@@ -32,11 +34,17 @@ public final class Option<T> implements Serializable {
 
     private Option(String name, String description, String defaultText, boolean flag, boolean optional,
                    SerializableFunction<String, T> parser, SerializablePredicate<T> check, String checkText) {
+        this(name, description, defaultText, flag, optional, false, parser, check, checkText);
+    }
+
+    private Option(String name, String description, String defaultText, boolean flag, boolean optional, boolean repeatable,
+                   SerializableFunction<String, T> parser, SerializablePredicate<T> check, String checkText) {
         this.name = name;
         this.description = description;
         this.defaultText = defaultText;
         this.flag = flag;
         this.optional = optional;
+        this.repeatable = repeatable;
         this.parser = parser;
         this.check = check;
         this.checkText = checkText;
@@ -70,6 +78,14 @@ public final class Option<T> implements Serializable {
         return new Option<>(name, description, defaultValue, false, false, TimeUtils::parseDuration, d -> !d.isNegative(), "must not be negative");
     }
 
+    /**
+     * A setting that may be given several times ({@code --name a --name b}); its value is the list of them all, in
+     * order. Each value is checked on its own (not empty); none given is the empty list.
+     */
+    public static Option<java.util.List<String>> repeatable(String name, String description) {
+        return new Option<>(name, description + " (repeatable)", null, false, true, true, java.util.List::of, v -> !v.get(0).isEmpty(), "must not be empty");
+    }
+
     public static Option<Boolean> flag(String name, String description) {
         return new Option<>(name, description, "false", true, false, Boolean::parseBoolean, v -> true, "");
     }
@@ -82,18 +98,18 @@ public final class Option<T> implements Serializable {
 
     /** An option with no default that may be left out (then {@link Settings#get} returns {@code null}). */
     public Option<T> optional() {
-        return new Option<>(name, description, null, flag, true, parser, check, checkText);
+        return new Option<>(name, description, null, flag, true, repeatable, parser, check, checkText);
     }
 
     /** The same option with another default (a job may pick its own, e.g. its consumer group). */
     public Option<T> withDefault(String newDefault) {
-        return new Option<>(name, description, newDefault, flag, false, parser, check, checkText);
+        return new Option<>(name, description, newDefault, flag, false, repeatable, parser, check, checkText);
     }
 
     T parse(String raw) {
         T value;
         try {
-            value = parser.apply(raw.trim());
+            value = parser.apply(repeatable ? raw : raw.trim());
         } catch (RuntimeException e) {
             throw new ConfigException("--" + name + ": cannot parse '" + raw + "': " + e.getMessage());
         }
@@ -101,7 +117,9 @@ public final class Option<T> implements Serializable {
         return value;
     }
 
+    @SuppressWarnings("unchecked")
     T defaultValue() {
+        if (repeatable) return (T) java.util.List.of();
         return defaultText == null ? null : parse(defaultText);
     }
 }

@@ -19,17 +19,19 @@ public final class Settings implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final Map<String, Object> values;
-    private final Map<String, String> raw;
+    /** What was given, per setting: one value (the last one given), or every value of a repeatable setting. */
+    private final Map<String, List<String>> raw;
 
-    private Settings(Map<String, Object> values, Map<String, String> raw) {
+    private Settings(Map<String, Object> values, Map<String, List<String>> raw) {
         this.values = values;
         this.raw = raw;
     }
 
+    @SuppressWarnings("unchecked")
     public static Settings parse(String[] args, List<Option<?>> options) {
         Map<String, Option<?>> byName = new LinkedHashMap<>();
         for (Option<?> o : options) byName.put(o.name, o);
-        Map<String, String> given = new LinkedHashMap<>();
+        Map<String, List<String>> given = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (!arg.startsWith("--")) throw new ConfigException("unexpected argument '" + arg + "' (settings are --name value; see --help)");
@@ -50,12 +52,20 @@ public final class Settings implements Serializable {
                     value = args[++i];
                 }
             }
-            given.put(name, value);
+            if (o.repeatable) given.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+            else given.put(name, List.of(value)); // the last one wins
         }
         Map<String, Object> values = new HashMap<>();
         for (Option<?> o : options) {
-            String v = given.get(o.name);
-            Object parsed = v != null ? o.parse(v) : o.defaultValue();
+            List<String> v = given.get(o.name);
+            Object parsed;
+            if (v != null && o.repeatable) {
+                List<String> all = new ArrayList<>();
+                for (String one : v) all.addAll((List<String>) o.parse(one));
+                parsed = List.copyOf(all);
+            } else {
+                parsed = v != null ? o.parse(v.get(0)) : o.defaultValue();
+            }
             if (parsed == null && !o.optional) throw new ConfigException("--" + o.name + ": required setting is missing");
             values.put(o.name, parsed);
         }
@@ -85,10 +95,24 @@ public final class Settings implements Serializable {
     /** The arguments that reproduce these settings (for handing them on to a job started by another command). */
     public List<String> toArgs() {
         List<String> out = new ArrayList<>();
-        raw.forEach((k, v) -> {
-            out.add("--" + k);
-            out.add(v);
+        raw.forEach((k, vs) -> {
+            for (String v : vs) {
+                out.add("--" + k);
+                out.add(v);
+            }
         });
+        return out;
+    }
+
+    /** The arguments that reproduce the settings of {@code options} that were given (e.g. the Kafka client's, for a job). */
+    public List<String> toArgs(List<Option<?>> options) {
+        List<String> out = new ArrayList<>();
+        for (Option<?> o : options) {
+            for (String v : raw.getOrDefault(o.name, List.of())) {
+                out.add("--" + o.name);
+                out.add(v);
+            }
+        }
         return out;
     }
 
@@ -97,7 +121,7 @@ public final class Settings implements Serializable {
         for (Option<?> o : options) {
             sb.append(String.format("  --%-28s %s", o.name + (o.flag ? "" : " <value>"), o.description));
             if (o.defaultText != null && !o.flag) sb.append(" [default: ").append(o.defaultText).append(']');
-            else if (!o.flag && !o.optional) sb.append(" [required]");
+            else if (!o.flag && !o.optional && !o.repeatable) sb.append(" [required]");
             sb.append('\n');
         }
         return sb.toString();

@@ -42,8 +42,8 @@ public final class GenerateCommand {
                     + "; not with --rate, which starts now)");
     static final Option<Duration> PROGRESS_INTERVAL = Option.duration("progress-interval", "5s", "how often to print progress");
 
-    static final List<Option<?>> OPTIONS = List.of(JobOptions.BOOTSTRAP_SERVERS, TOPIC, RECORDS, SEED, VIEWERS, RATE, ADVERSITY,
-            OUT_OF_ORDER, DUPLICATES, LATE_WITHIN, TOO_LATE, INVALID, START_TIME, PROGRESS_INTERVAL);
+    static final List<Option<?>> OPTIONS = JobOptions.concat(JobOptions.kafkaClient(JobOptions.BOOTSTRAP_SERVERS), List.of(TOPIC, RECORDS, SEED, VIEWERS, RATE, ADVERSITY,
+            OUT_OF_ORDER, DUPLICATES, LATE_WITHIN, TOO_LATE, INVALID, START_TIME, PROGRESS_INTERVAL));
 
     private GenerateCommand() {}
 
@@ -63,15 +63,18 @@ public final class GenerateCommand {
         }
         Settings settings;
         GeneratorConfig config;
+        dev.heartbeats.common.kafka.KafkaClientConfig kafka;
         try {
             settings = Settings.parse(args, OPTIONS);
             config = config(settings, System.currentTimeMillis());
+            kafka = dev.heartbeats.common.kafka.KafkaClientConfig.fromSettings(settings, JobOptions.BOOTSTRAP_SERVERS);
+            if (kafka.isSecured()) kafka.check(List.of(settings.get(TOPIC)), Duration.ofSeconds(30));
         } catch (ConfigException e) {
             System.err.println("error: " + e.getMessage() + " (run with --help for the settings)");
             System.exit(2);
             return;
         }
-        run(settings, config);
+        run(settings, config, kafka);
     }
 
     /** The generator config the settings describe; in live mode its event times start at {@code nowMs}. */
@@ -125,12 +128,12 @@ public final class GenerateCommand {
         }
     }
 
-    private static void run(Settings s, GeneratorConfig config) throws InterruptedException {
+    private static void run(Settings s, GeneratorConfig config, dev.heartbeats.common.kafka.KafkaClientConfig kafka) throws InterruptedException {
         boolean live = s.get(RATE) != null;
         String topic = s.get(TOPIC);
         System.out.println((live ? "live at about " + s.get(RATE) + " records/s" : "sending") + " to " + topic + " on "
-                + s.get(JobOptions.BOOTSTRAP_SERVERS) + ": " + config);
-        LiveProducer producer = new LiveProducer(s.get(JobOptions.BOOTSTRAP_SERVERS), topic);
+                + kafka + ": " + config);
+        LiveProducer producer = new LiveProducer(kafka, topic);
         CountDownLatch done = new CountDownLatch(1);
         // Ctrl-C: stop sending, and let the main thread flush and close before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

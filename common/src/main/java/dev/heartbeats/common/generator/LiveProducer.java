@@ -68,7 +68,11 @@ public final class LiveProducer implements AutoCloseable {
     private volatile long startedAt;
 
     public LiveProducer(String bootstrapServers, String topic) {
-        this(new KafkaProducer<>(producerProperties(bootstrapServers)), topic);
+        this(dev.heartbeats.common.kafka.KafkaClientConfig.plaintext(bootstrapServers), topic);
+    }
+
+    public LiveProducer(dev.heartbeats.common.kafka.KafkaClientConfig kafka, String topic) {
+        this(new KafkaProducer<>(producerProperties(kafka)), topic);
     }
 
     public LiveProducer(Producer<byte[], byte[]> producer, String topic) {
@@ -83,16 +87,21 @@ public final class LiveProducer implements AutoCloseable {
 
     /** Durable (acks=all, idempotent) yet batched: the benchmark pre-loads millions of records through it. */
     public static Properties producerProperties(String bootstrapServers) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return producerProperties(dev.heartbeats.common.kafka.KafkaClientConfig.plaintext(bootstrapServers));
+    }
+
+    /** The same, connected as {@code kafka} says (security and pass-through properties, which may override these). */
+    public static Properties producerProperties(dev.heartbeats.common.kafka.KafkaClientConfig kafka) {
+        java.util.Map<String, Object> p = new java.util.HashMap<>();
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        return p;
+        Properties props = kafka.properties(p);
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return props;
     }
 
     /** The config for a live run at about {@code recordsPerSecond}: event times start now, viewers ≈ rate × 5. */

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /** One configuration value of some topics, as the broker reports it (the topic's own setting or the broker's default). */
@@ -18,17 +19,17 @@ public final class TopicConfigs {
     private TopicConfigs() {}
 
     /**
-     * {@code key} of each of {@code topics} that the broker could describe; a topic is missing from the answer when the
-     * broker cannot be asked within {@code timeout} (not reachable, no DescribeConfigs permission) or the topic does not
-     * exist.
+     * {@code key} of each of {@code topics} that the broker could describe, asked with the client properties
+     * {@code client} (bootstrap servers, security); a topic is missing from the answer when the broker cannot be asked
+     * within {@code timeout} (not reachable, no DescribeConfigs permission) or the topic does not exist.
      */
-    public static Map<String, String> of(String bootstrapServers, List<String> topics, String key, Duration timeout) {
+    public static Map<String, String> of(Properties client, List<String> topics, String key, Duration timeout) {
         int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-        Map<String, Object> props = Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms,
-                AdminClientConfig.CLIENT_ID_CONFIG, "heartbeats-topic-configs");
+        Properties props = new Properties();
+        props.putAll(client);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "heartbeats-topic-configs");
         List<ConfigResource> resources = new ArrayList<>();
         for (String t : topics) resources.add(new ConfigResource(ConfigResource.Type.TOPIC, t));
         Map<String, String> out = new LinkedHashMap<>();

@@ -24,15 +24,14 @@ public final class TopicRetention {
      * The topic's {@code retention.ms} (its own setting or the broker's default; {@link #UNLIMITED} for none), or empty
      * when the broker cannot be asked within {@code timeout} (not reachable, no DescribeConfigs permission, no topic).
      */
-    public static OptionalLong of(String bootstrapServers, String topic, Duration timeout) {
+    public static OptionalLong of(KafkaClientConfig kafka, String topic, Duration timeout) {
         int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         Map<String, Object> props = Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms,
                 AdminClientConfig.CLIENT_ID_CONFIG, "heartbeats-topic-retention");
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-        Admin admin = Admin.create(props);
+        Admin admin = Admin.create(kafka.properties(props));
         try {
             Config config = admin.describeConfigs(List.of(resource)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(resource);
             ConfigEntry retention = config == null ? null : config.get(TopicConfig.RETENTION_MS_CONFIG);

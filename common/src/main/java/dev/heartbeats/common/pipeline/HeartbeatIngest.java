@@ -70,7 +70,7 @@ public final class HeartbeatIngest {
     public static void requireDeadLetterTopicsFit(JobConfig cfg) {
         int needed = DeadLetterSerializer.messageBytesNeeded(cfg.deadLetterMaxBytes);
         List<String> topics = List.of(cfg.dlqTopic, cfg.lateTopic);
-        Map<String, String> limits = TopicConfigs.of(cfg.bootstrapServers, topics, TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Duration.ofSeconds(10));
+        Map<String, String> limits = TopicConfigs.of(cfg.kafka.properties(), topics, TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Duration.ofSeconds(10));
         for (String topic : topics) {
             String setting = topic.equals(cfg.dlqTopic) ? "--" + JobOptions.DLQ_TOPIC.name : "--" + JobOptions.LATE_TOPIC.name;
             String limit = limits.get(topic);
@@ -90,13 +90,13 @@ public final class HeartbeatIngest {
     }
 
     public static KafkaSource<IngestedRecord> source(JobConfig cfg) {
+        // Our defaults, then the pass-through properties and security (KafkaClientConfig), then what the job requires.
         KafkaSourceBuilder<IngestedRecord> b = KafkaSource.<IngestedRecord>builder()
+                .setProperties(cfg.kafka.properties(Map.of("commit.offsets.on.checkpoint", "true", "partition.discovery.interval.ms", "60000")))
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setTopics(cfg.inputTopic)
                 .setGroupId(cfg.groupId)
-                .setDeserializer(new IngestDeserializer(cfg.params))
-                .setProperty("commit.offsets.on.checkpoint", "true")
-                .setProperty("partition.discovery.interval.ms", "60000");
+                .setDeserializer(new IngestDeserializer(cfg.params));
         switch (cfg.startingOffsets) {
             case EARLIEST:
                 b.setStartingOffsets(OffsetsInitializer.earliest());
@@ -122,9 +122,9 @@ public final class HeartbeatIngest {
      * {@link #requireDeadLetterTopicsFit} checked; compressed, as the input usually is.
      */
     public static KafkaSink<DeadLetter> deadLetterSink(JobConfig cfg, String topic) {
-        Properties props = new Properties();
-        props.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DeadLetterSerializer.messageBytesNeeded(cfg.deadLetterMaxBytes)));
-        props.setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        Properties props = cfg.kafka.properties(Map.of(
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(DeadLetterSerializer.messageBytesNeeded(cfg.deadLetterMaxBytes)),
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"));
         return KafkaSink.<DeadLetter>builder()
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setKafkaProducerConfig(props)

@@ -56,12 +56,16 @@ public final class JobLauncher {
         }
 
         /**
-         * What every job checks before it starts, after its settings: that the database has the schema version this
-         * release needs (else it would fail at its first write), that its dead-letter topics take its dead letters,
-         * then the job's own {@link #preflight}.
+         * What every job checks before it starts, after its settings: that the Kafka brokers accept its credentials and
+         * certificates (when it connects securely), that the database has the schema version this release needs (else it
+         * would fail at its first write) and that its role is not a superuser, that its dead-letter topics take its dead
+         * letters, then the job's own {@link #preflight}.
          */
         default void checkBeforeStart(JobConfig cfg) {
+            // Credentials and certificates the brokers refuse fail here, naming the setting, not in a restart loop.
+            if (cfg.kafka.isSecured()) cfg.kafka.check(List.of(cfg.inputTopic, cfg.dlqTopic, cfg.lateTopic), java.time.Duration.ofSeconds(30));
             Schema.requireVersion(cfg.jdbc);
+            if (!cfg.get(dev.heartbeats.common.config.JobOptions.JDBC_ALLOW_SUPERUSER)) Schema.requireNotSuperuser(cfg.jdbc);
             HeartbeatIngest.requireDeadLetterTopicsFit(cfg);
             preflight(cfg);
         }

@@ -87,7 +87,7 @@ public final class TableJobs {
      */
     public static void requireStateTtlCoversRetention(HourlyTotalsJob job, JobConfig cfg) {
         Duration ttl = cfg.get(AGGREGATE_STATE_TTL);
-        OptionalLong retention = TopicRetention.of(cfg.bootstrapServers, cfg.inputTopic, Duration.ofSeconds(10));
+        OptionalLong retention = TopicRetention.of(cfg.kafka, cfg.inputTopic, Duration.ofSeconds(10));
         if (retention.isEmpty()) {
             LOG.warn("Could not read retention.ms of input topic '{}'; make sure --{} ({}) exceeds it plus {}: a total expired by the TTL "
                     + "before a replay reaches its hour would restart from zero", cfg.inputTopic, AGGREGATE_STATE_TTL.name, human(ttl), job.changeWindow());

@@ -250,7 +250,7 @@ public final class CatalogLoader {
 
     static final Option<String> VIDEOS_FILE = Option.string("videos", null, "videos CSV file (default: the bundled sample catalog)");
     static final Option<String> ADS_FILE = Option.string("ads", null, "ads CSV file (default: the bundled sample catalog)");
-    static final List<Option<?>> OPTIONS = List.of(JobOptions.JDBC_URL, JobOptions.JDBC_USER, JobOptions.JDBC_PASSWORD_FILE, VIDEOS_FILE, ADS_FILE);
+    static final List<Option<?>> OPTIONS = JobOptions.concat(JobOptions.JDBC_CONNECTION, List.of(VIDEOS_FILE, ADS_FILE));
 
     public static void main(String[] args) throws Exception {
         if (Settings.wantsHelp(args)) {

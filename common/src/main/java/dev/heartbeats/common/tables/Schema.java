@@ -20,14 +20,40 @@ public final class Schema {
 
     /**
      * The schema version this release's jobs need: the newest migration (a test checks it against the migration
-     * files). 1 is the schema of release 0.1.0; 2 adds {@code writer_fence}.
+     * files). 1 is the schema of release 0.1.0; 2 adds {@code writer_fence}; 3 the jobs' own roles ({@link #jobRole}).
      */
-    public static final int REQUIRED_VERSION = 2;
+    public static final int REQUIRED_VERSION = 3;
 
     /** Flyway's history table, where the migrations record what they applied. */
     public static final String HISTORY_TABLE = "flyway_schema_history";
 
     private Schema() {}
+
+    /** The database role a job runs as (migration V3 creates it with only the rights the job needs). */
+    public static String jobRole(String jobName) {
+        return "heartbeats_" + jobName.replace('-', '_');
+    }
+
+    /**
+     * Refuses to run a job as a database superuser (who could read and change everything, whatever the job's code
+     * does): each job has its own role. {@code --jdbc-allow-superuser} lets it, knowingly.
+     *
+     * @throws ConfigException naming {@code --jdbc-user}
+     */
+    public static void requireNotSuperuser(JdbcConfig jdbc) {
+        boolean superuser;
+        try (Connection c = jdbc.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user")) {
+            superuser = rs.next() && rs.getBoolean(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot check the database role of " + jdbc + ": [" + e.getSQLState() + "] " + e.getMessage(), e);
+        }
+        if (superuser) {
+            throw new ConfigException("--" + JobOptions.JDBC_USER.name + ": '" + jdbc.user + "' is a superuser of " + jdbc.url
+                    + "; a job runs as its own role (default heartbeats_<job>, created by the schema migrations with only the rights it needs), "
+                    + "or as a superuser only with --" + JobOptions.JDBC_ALLOW_SUPERUSER.name);
+        }
+    }
 
     /** The flavour of the database at hand: YugabyteDB by its driver or by the server's version string. */
     public static Flavor detect(JdbcConfig jdbc, Connection c) throws SQLException {
@@ -77,7 +103,7 @@ public final class Schema {
         String found = installed.isEmpty() ? "no migrated schema (no " + HISTORY_TABLE + " table: a database from before 0.2.0, or an empty one)"
                 : "schema version " + installed.getAsInt();
         throw new ConfigException("--" + JobOptions.JDBC_URL.name + ": " + jdbc.url + " has " + found + "; this release needs schema version "
-                + REQUIRED_VERSION + ". Migrate it first: scripts/hb schema --jdbc-url " + jdbc.url + " --jdbc-user " + jdbc.user
+                + REQUIRED_VERSION + ". Migrate it first: scripts/hb schema --jdbc-url " + jdbc.url + " --jdbc-user <an administrator, who may create roles>"
                 + " (password from " + JobOptions.JDBC_PASSWORD_ENV + " or --" + JobOptions.JDBC_PASSWORD_FILE.name + ")");
     }
 }

@@ -49,6 +49,21 @@ class SettingsTest {
     }
 
     @Test
+    void aRepeatableSettingKeepsEveryValueInOrderAndTheOthersTheLast() {
+        Option<List<String>> prop = Option.repeatable("prop", "a repeatable string");
+        List<Option<?>> options = List.of(prop, NAME);
+        Settings s = Settings.parse(new String[] {"--prop", "a=1", "--name", "first", "--prop=b=2", "--name", "second"}, options);
+        assertThat(s.get(prop)).containsExactly("a=1", "b=2");
+        assertThat(s.get(NAME)).isEqualTo("second");
+        assertThat(Settings.parse(new String[0], options).get(prop)).isEmpty();
+        assertThat(s.toArgs()).containsExactly("--prop", "a=1", "--prop", "b=2", "--name", "second");
+        assertThat(Settings.parse(s.toArgs().toArray(new String[0]), options).get(prop)).containsExactly("a=1", "b=2");
+        assertThat(s.toArgs(List.of(prop))).containsExactly("--prop", "a=1", "--prop", "b=2");
+        assertThatThrownBy(() -> Settings.parse(new String[] {"--prop", ""}, options)).isInstanceOf(ConfigException.class).hasMessageStartingWith("--prop:");
+        assertThat(Settings.help("usage", options)).contains("(repeatable)").doesNotContain("--prop <value>                a repeatable string (repeatable) [required]");
+    }
+
+    @Test
     void unknownSetting() {
         assertThatThrownBy(() -> parse("--gpa", "1s")).isInstanceOf(ConfigException.class).hasMessageStartingWith("--gpa:").hasMessageContaining("unknown");
         assertThatThrownBy(() -> parse("--gpa=1s")).isInstanceOf(ConfigException.class).hasMessageStartingWith("--gpa:");

@@ -17,8 +17,9 @@ import static dev.heartbeats.k8s.support.Manifests.str;
 
 /**
  * A FlinkDeployment's job as the job itself would see it: the entry class exists with a {@code main}, is one of the
- * suite's jobs, and its own command-line parser ({@link JobLauncher.Job#parse}) accepts spec.job.args. The password is
- * never an argument: the JobManager's main container must get {@value JobOptions#JDBC_PASSWORD_ENV} from a Secret.
+ * suite's jobs, and its own command-line parser ({@link JobLauncher.Job#parse}) accepts spec.job.args (the files they
+ * name in the pod's Secret volumes stand in as empty files here). A password is never an argument: the main
+ * container gets it from a Secret, as an environment variable or as a file of a mounted Secret volume.
  */
 public final class JobArgs {
     private JobArgs() {}
@@ -77,17 +78,76 @@ public final class JobArgs {
             errors.add(id + ": spec.job.args contains --help: the job would print its settings and exit");
         }
         try {
-            job.parse(args.toArray(String[]::new));
+            job.parse(localArgs(deployment, args).toArray(String[]::new));
         } catch (ConfigException e) {
             errors.add(id + ": spec.job.args rejected by " + c.getSimpleName() + ": " + e.getMessage());
         } catch (RuntimeException e) {
             errors.add(id + ": spec.job.args: " + c.getSimpleName() + " failed to parse them: " + e);
         }
-        if (!passwordFromSecret(deployment)) {
+        if (!passwordFromSecret(deployment) && !inSecretVolume(deployment, value(args, "--" + JobOptions.JDBC_PASSWORD_FILE.name))) {
             errors.add(id + ": the main container (flink-main-container in spec.podTemplate or spec.jobManager.podTemplate) must set "
-                    + JobOptions.JDBC_PASSWORD_ENV + " from a Secret (env[].valueFrom.secretKeyRef), the job reads its DB password there");
+                    + JobOptions.JDBC_PASSWORD_ENV + " from a Secret (env[].valueFrom.secretKeyRef) or --" + JobOptions.JDBC_PASSWORD_FILE.name
+                    + " to a file of a mounted Secret volume: the job reads its DB password there");
+        }
+        String kafkaPassword = value(args, "--" + JobOptions.KAFKA_SASL_PASSWORD_FILE.name);
+        if (kafkaPassword != null && !inSecretVolume(deployment, kafkaPassword)) {
+            errors.add(id + ": --" + JobOptions.KAFKA_SASL_PASSWORD_FILE.name + " " + kafkaPassword + " is not a file of a Secret volume the main container mounts");
         }
         return errors;
+    }
+
+    static String value(List<String> args, String name) {
+        String v = null;
+        for (int i = 0; i + 1 < args.size(); i++) if (args.get(i).equals(name)) v = args.get(i + 1);
+        return v;
+    }
+
+    /** The main container's volume mounts, mount path -> the volume (from the pod templates' volumes). */
+    static Map<String, Map<String, Object>> mounts(Map<String, Object> deployment) {
+        Map<String, Map<String, Object>> volumes = new java.util.HashMap<>();
+        Map<String, Map<String, Object>> out = new java.util.LinkedHashMap<>();
+        for (String template : List.of("spec.podTemplate", "spec.jobManager.podTemplate")) {
+            for (Object v : list(at(deployment, template + ".spec.volumes"))) volumes.put(str(v, "name"), map(v));
+        }
+        for (String template : List.of("spec.podTemplate", "spec.jobManager.podTemplate")) {
+            for (Object c : list(at(deployment, template + ".spec.containers"))) {
+                if (!"flink-main-container".equals(map(c).get("name"))) continue;
+                for (Object vm : list(map(c).get("volumeMounts"))) {
+                    Map<String, Object> volume = volumes.get(str(vm, "name"));
+                    if (volume != null) out.put(str(vm, "mountPath"), volume);
+                }
+            }
+        }
+        return out;
+    }
+
+    static boolean inSecretVolume(Map<String, Object> deployment, String file) {
+        if (file == null) return false;
+        for (Map.Entry<String, Map<String, Object>> m : mounts(deployment).entrySet()) {
+            if (file.startsWith(m.getKey() + "/") && (m.getValue().get("secret") != null || m.getValue().get("projected") != null)) return true;
+        }
+        return false;
+    }
+
+    /** The arguments with every file of the pod's volumes replaced by an empty file of the same name here. */
+    public static List<String> localArgs(Map<String, Object> deployment, List<String> args) {
+        List<String> out = new ArrayList<>();
+        Map<String, Map<String, Object>> mounts = mounts(deployment);
+        for (String a : args) {
+            String mapped = a;
+            for (String mountPath : mounts.keySet()) {
+                if (a.startsWith(mountPath + "/")) {
+                    try {
+                        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pod-files");
+                        mapped = java.nio.file.Files.createFile(dir.resolve(a.substring(a.lastIndexOf('/') + 1))).toString();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }
+            out.add(mapped);
+        }
+        return out;
     }
 
     static boolean passwordFromSecret(Map<String, Object> deployment) {
