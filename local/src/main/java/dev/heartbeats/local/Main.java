@@ -3,7 +3,8 @@ package dev.heartbeats.local;
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.generator.GenerateCommand;
 import dev.heartbeats.common.pipeline.JobLauncher;
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.schema.maintenance.CatalogCommand;
+import dev.heartbeats.schema.maintenance.Retention;
 
 import java.util.Arrays;
 
@@ -22,7 +23,8 @@ public final class Main {
             "  job <name>          run one job (" + String.join(", ", Jobs.all().keySet()) + ") on a local Flink against existing Kafka and DB",
             "  cluster <name>      run a job's FlinkDeployment as the operator does: JobManager and TaskManager processes, the image's jar",
             "  schema              migrate a database to the schema this release needs (PostgreSQL or YugabyteDB flavour)",
-            "  catalog             load the videos and ads catalog from CSV (idempotent)",
+            "  catalog             load the videos and ads catalog from CSV (idempotent), then re-attribute watch time of videos it now knows",
+            "  retention           delete rows older than each table's retention, in bounded batches",
             "  generate            send generated heartbeats to Kafka (a number of them, or live at a rate)",
             "  dlq export|replay   export dead letters to a JSON-lines file; replay corrected ones into the input topic");
 
@@ -50,7 +52,10 @@ public final class Main {
                     SchemaCommand.main(rest);
                     break;
                 case "catalog":
-                    CatalogLoader.main(rest);
+                    CatalogCommand.main(rest);
+                    break;
+                case "retention":
+                    Retention.main(rest);
                     break;
                 case "generate":
                     GenerateCommand.main(rest);
