@@ -32,20 +32,22 @@ class RenderedOverlaysTest {
             "Kafka/heartbeats", "KafkaNodePool/kafka",
             "KafkaTopic/heartbeats", "KafkaTopic/heartbeats-dlq", "KafkaTopic/heartbeats-late",
             "ConfigMap/heartbeats-schema", "Job/heartbeats-schema",
-            "PodMonitor/heartbeat-sessions-flink", "PrometheusRule/heartbeat-sessions", "ConfigMap/heartbeat-sessions-dashboard");
+            "PodMonitor/heartbeat-sessions-flink", "PrometheusRule/heartbeat-sessions", "ConfigMap/heartbeat-sessions-dashboard",
+            "CronJob/heartbeats-reattribute", "CronJob/heartbeats-retention",
+            "ConfigMap/heartbeat-sessions-business-dashboard", "ConfigMap/heartbeat-sessions-datasource");
     /** How many objects of each kind every overlay holds, all of them validated against their schema (k8s/README.md). */
     static final Map<String, Map<String, Integer>> COUNT_PER_KIND = Map.of(
             "local", new TreeMap<>(Map.ofEntries(Map.entry("Namespace", 1), Map.entry("ServiceAccount", 1), Map.entry("Role", 2),
-                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 2), Map.entry("Secret", 3), Map.entry("Job", 2),
+                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 4), Map.entry("Secret", 4), Map.entry("Job", 2), Map.entry("CronJob", 2),
                     Map.entry("Deployment", 1), Map.entry("Service", 1), Map.entry("PersistentVolumeClaim", 1), Map.entry("FlinkDeployment", 3),
                     Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("PodMonitor", 1),
                     Map.entry("PrometheusRule", 1))),
             "prod", new TreeMap<>(Map.ofEntries(Map.entry("Namespace", 1), Map.entry("ServiceAccount", 1), Map.entry("Role", 2),
-                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 2), Map.entry("Job", 1), Map.entry("FlinkDeployment", 3),
+                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 4), Map.entry("Job", 1), Map.entry("CronJob", 2), Map.entry("FlinkDeployment", 3),
                     Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("PodMonitor", 1),
                     Map.entry("PrometheusRule", 1))));
     static final Map<String, Set<String>> ONLY_IN = Map.of(
-            "local", Set.of("Secret/heartbeats-db", "Secret/yugabytedb-admin", "Secret/heartbeats-object-storage",
+            "local", Set.of("Secret/heartbeats-db", "Secret/yugabytedb-admin", "Secret/heartbeats-object-storage", "Secret/heartbeats-grafana-db",
                     "Deployment/minio", "Service/minio", "PersistentVolumeClaim/minio", "Job/minio-bucket"),
             "prod", Set.of());
 
