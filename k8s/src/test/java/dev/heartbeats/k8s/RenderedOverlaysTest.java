@@ -33,16 +33,18 @@ class RenderedOverlaysTest {
             "KafkaTopic/heartbeats", "KafkaTopic/heartbeats-dlq", "KafkaTopic/heartbeats-late",
             "KafkaUser/heartbeats-segments", "KafkaUser/heartbeats-watch-time", "KafkaUser/heartbeats-ad-impressions", "KafkaUser/heartbeats-producer",
             "Job/heartbeats-schema", "NetworkPolicy/yugabytedb", "NetworkPolicy/flink-jobmanagers",
-            "PodMonitor/heartbeat-sessions-flink", "PrometheusRule/heartbeat-sessions", "ConfigMap/heartbeat-sessions-dashboard");
+            "PodMonitor/heartbeat-sessions-flink", "PrometheusRule/heartbeat-sessions", "ConfigMap/heartbeat-sessions-dashboard",
+            "CronJob/heartbeats-reattribute", "CronJob/heartbeats-retention",
+            "ConfigMap/heartbeat-sessions-business-dashboard", "ConfigMap/heartbeat-sessions-datasource");
     /** How many objects of each kind every overlay holds, all of them validated against their schema (k8s/README.md). */
     static final Map<String, Map<String, Integer>> COUNT_PER_KIND = Map.of(
             "local", new TreeMap<>(Map.ofEntries(Map.entry("Namespace", 1), Map.entry("ServiceAccount", 1), Map.entry("Role", 2),
-                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 1), Map.entry("Job", 2),
+                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 3), Map.entry("Job", 2), Map.entry("CronJob", 2),
                     Map.entry("Deployment", 1), Map.entry("Service", 1), Map.entry("PersistentVolumeClaim", 1), Map.entry("FlinkDeployment", 3),
                     Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("KafkaUser", 4),
                     Map.entry("NetworkPolicy", 2), Map.entry("PodMonitor", 1), Map.entry("PrometheusRule", 1))),
             "prod", new TreeMap<>(Map.ofEntries(Map.entry("Namespace", 1), Map.entry("ServiceAccount", 1), Map.entry("Role", 2),
-                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 1), Map.entry("Job", 1), Map.entry("FlinkDeployment", 3),
+                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 3), Map.entry("Job", 1), Map.entry("CronJob", 2), Map.entry("FlinkDeployment", 3),
                     Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("KafkaUser", 4),
                     Map.entry("NetworkPolicy", 2), Map.entry("PodMonitor", 1), Map.entry("PrometheusRule", 1))));
     static final Map<String, Set<String>> ONLY_IN = Map.of(

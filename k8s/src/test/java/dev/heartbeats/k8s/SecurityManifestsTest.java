@@ -122,8 +122,14 @@ class SecurityManifestsTest {
         assertThat(ysqlFrom.stream().map(p -> map(at(p, "podSelector.matchLabels"))).toList()).containsExactlyInAnyOrder(
                 Map.of("app.kubernetes.io/part-of", "heartbeat-sessions", "app.kubernetes.io/component", "jobmanager"),
                 Map.of("app.kubernetes.io/part-of", "heartbeat-sessions", "app.kubernetes.io/component", "taskmanager"),
-                Map.of("app.kubernetes.io/name", "heartbeats-schema"));
+                Map.of("app.kubernetes.io/name", "heartbeats-schema"),
+                Map.of("app.kubernetes.io/part-of", "heartbeat-sessions", "app.kubernetes.io/component", "maintenance"),
+                Map.of("app.kubernetes.io/name", "grafana"));
         assertThat(map(at(m.get("Job", "heartbeats-schema"), "spec.template.metadata.labels"))).containsEntry("app.kubernetes.io/name", "heartbeats-schema");
+        for (String cronJob : List.of("heartbeats-reattribute", "heartbeats-retention")) {
+            assertThat(map(at(m.get("CronJob", cronJob), "spec.jobTemplate.spec.template.metadata.labels"))).as(cronJob)
+                    .containsEntry("app.kubernetes.io/part-of", "heartbeat-sessions").containsEntry("app.kubernetes.io/component", "maintenance");
+        }
     }
 
     /** Each job's KafkaUser allows exactly what its settings use: read the input with its group, write its two topics. */

@@ -44,7 +44,7 @@ class StackConsistencyTest {
      * by k8s-deploy.sh for local; k8s-deploy.sh checks them. The pull secret is prod's only.
      */
     static final Set<String> EXTERNAL_SECRETS = Set.of("heartbeats-db-segments", "heartbeats-db-watch-time", "heartbeats-db-ad-impressions",
-            "yugabytedb-admin", "heartbeats-object-storage", "heartbeats-registry");
+            "yugabytedb-admin", "heartbeats-object-storage", "heartbeats-registry", "heartbeats-grafana-db");
 
     /** Secrets the operators create: Strimzi one per KafkaUser and the cluster CA's certificate, cert-manager the YugabyteDB CA (the chart's). */
     static Set<String> operatorSecrets(Manifests m, String overlay) {
@@ -237,7 +237,8 @@ class StackConsistencyTest {
         int jobs = 0;
         for (Map<String, Object> fd : m.ofKind("FlinkDeployment")) {
             JobLauncher.Job job = (JobLauncher.Job) Class.forName(str(fd, "spec.job.entryClass")).getDeclaredConstructor().newInstance();
-            JobConfig cfg = job.parse(list(at(fd, "spec.job.args")).stream().map(Object::toString).toArray(String[]::new));
+            JobConfig cfg = job.parse(dev.heartbeats.k8s.support.JobArgs.localArgs(fd,
+                    list(at(fd, "spec.job.args")).stream().map(Object::toString).toList()).toArray(String[]::new));
             assertThat(topicConfig(topics, cfg.inputTopic, fd)).as(Manifests.id(fd) + " input topic " + cfg.inputTopic)
                     .containsAllEntriesOf(TopicLimits.inputTopicConfig());
             for (String topic : List.of(cfg.dlqTopic, cfg.lateTopic)) {

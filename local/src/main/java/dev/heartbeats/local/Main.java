@@ -2,7 +2,9 @@ package dev.heartbeats.local;
 
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.generator.GenerateCommand;
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.schema.maintenance.CatalogCommand;
+import dev.heartbeats.schema.maintenance.Retention;
 
 import java.util.Arrays;
 
@@ -22,7 +24,8 @@ public final class Main {
             "                      SIGTERM/Ctrl-C stops it with a savepoint (--state-dir), the same command resumes from it",
             "  cluster <name>      run a job's FlinkDeployment as the operator does: JobManager and TaskManager processes, the image's jar",
             "  schema              migrate a database to the schema this release needs (PostgreSQL or YugabyteDB flavour)",
-            "  catalog             load the videos and ads catalog from CSV (idempotent)",
+            "  catalog             load the videos and ads catalog from CSV (idempotent), then re-attribute watch time of videos it now knows",
+            "  retention           delete rows older than each table's retention, in bounded batches",
             "  generate            send generated heartbeats to Kafka (a number of them, or live at a rate)",
             "  dlq export|replay   export dead letters to a JSON-lines file; replay corrected ones into the input topic");
 
@@ -49,7 +52,10 @@ public final class Main {
                     SchemaCommand.main(rest);
                     break;
                 case "catalog":
-                    CatalogLoader.main(rest);
+                    CatalogCommand.main(rest);
+                    break;
+                case "retention":
+                    Retention.main(rest);
                     break;
                 case "generate":
                     GenerateCommand.main(rest);

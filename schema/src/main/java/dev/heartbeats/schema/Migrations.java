@@ -3,7 +3,9 @@ package dev.heartbeats.schema;
 import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.tables.Schema;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
 
 import javax.sql.DataSource;
 import java.io.PrintWriter;
@@ -113,14 +115,17 @@ public final class Migrations {
                 }
             }
         }
-        Flyway flyway = Flyway.configure()
+        FluentConfiguration configuration = Flyway.configure()
                 .dataSource(new ConnectingDataSource(jdbc))
                 .locations(location(f))
                 .table(Schema.HISTORY_TABLE)
                 .baselineVersion("1")
                 .baselineDescription("schema of release 0.1.0, created before migrations")
-                .failOnMissingLocations(true)
-                .load();
+                .failOnMissingLocations(true);
+        // A session advisory lock, not a transactional one: CREATE INDEX CONCURRENTLY (V10) waits for every
+        // transaction open in the database, and would wait forever for the one holding Flyway's lock.
+        configuration.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
+        Flyway flyway = configuration.load();
         boolean baselined = false;
         if (before.isEmpty() && !present.isEmpty()) {
             if (present.size() < V1_TABLES.size()) {

@@ -32,11 +32,68 @@ class MigrationFilesTest {
         Map<Integer, String> postgres = versions("postgres");
         Map<Integer, String> yugabyte = versions("yugabyte");
         assertThat(postgres).isNotEmpty().isEqualTo(yugabyte);
-        assertThat(postgres.keySet()).as("versions 1..n without gaps").containsExactlyElementsOf(
-                Stream.iterate(1, v -> v + 1).limit(postgres.size()).toList());
+        // Gaps are allowed: work developed in parallel takes its own range of numbers (the readers' migrations start
+        // at 10), so that two branches never pick the same one.
+        assertThat(postgres.keySet()).as("versions start at 1 (the 0.1.0 schema) and 2").startsWith(1, 2);
         assertThat(((TreeMap<Integer, String>) postgres).lastKey())
                 .as("Schema.REQUIRED_VERSION must be the newest migration: the jobs check for it before they start")
                 .isEqualTo(Schema.REQUIRED_VERSION);
+    }
+
+    /** Indexes and views: the same names in both flavours, the views word for word, the indexes built online. */
+    @Test
+    void indexesAndViewsAreTheSameInBothFlavoursAndYugabyteIndexesAreShardedOnPurpose() throws IOException {
+        for (String file : versions("postgres").values()) {
+            List<String> pg = statements(Files.readString(MIGRATIONS.resolve("postgres").resolve(file)));
+            List<String> yb = statements(Files.readString(MIGRATIONS.resolve("yugabyte").resolve(file)));
+            assertThat(views(yb)).as("views of %s", file).isEqualTo(views(pg));
+            Map<String, String> pgIndexes = indexes(pg);
+            Map<String, String> ybIndexes = indexes(yb);
+            // video_progress's primary key already serves the per-user reads on PostgreSQL, not on YugabyteDB
+            // (hashed per (user, video)): the one index only the YugabyteDB flavour has.
+            Map<String, String> ybOnly = new TreeMap<>(ybIndexes);
+            ybOnly.keySet().removeAll(pgIndexes.keySet());
+            assertThat(ybOnly.keySet()).as("indexes of yugabyte/%s missing from postgres/%s", file, file).isSubsetOf("video_progress_by_user");
+            assertThat(ybIndexes.keySet()).as("every index of postgres/%s is in yugabyte/%s", file, file).containsAll(pgIndexes.keySet());
+            for (Map.Entry<String, String> e : ybIndexes.entrySet()) {
+                assertThat(e.getValue()).as("YugabyteDB index %s says how its first column is sharded (HASH, or ASC/DESC for a range)", e.getKey())
+                        .containsPattern("^\\(\\(*[^,]*?\\)* (HASH|ASC|DESC)[,)]");
+            }
+            boolean anyIndex = !pgIndexes.isEmpty();
+            for (String st : pg) {
+                if (anyIndex) {
+                    // Flyway runs a script outside a transaction only when all of its statements must be: mixing
+                    // CREATE INDEX CONCURRENTLY with transactional statements fails the migration.
+                    assertThat(st).as("%s: a script with indexes builds all of them online and does nothing else", file)
+                            .matches("(?i)CREATE INDEX CONCURRENTLY IF NOT EXISTS .*");
+                }
+            }
+        }
+        assertThat(indexes(statements(Files.readString(MIGRATIONS.resolve("yugabyte").resolve("V10__read_indexes.sql")))))
+                .as("the readers' indexes").containsKeys("watch_segments_by_user", "video_progress_by_user",
+                        "content_watch_hourly_by_licensor_day", "content_watch_hourly_by_licensor_month", "content_watch_hourly_unattributed");
+    }
+
+    static final Pattern INDEX = Pattern.compile("CREATE INDEX CONCURRENTLY IF NOT EXISTS (\\w+) ON (\\w+) (\\(.*\\))( WHERE .*)?", Pattern.CASE_INSENSITIVE);
+    static final Pattern VIEW = Pattern.compile("CREATE VIEW (\\w+) AS (.*)", Pattern.CASE_INSENSITIVE);
+
+    /** Index name -> its column list (from the opening parenthesis). */
+    static Map<String, String> indexes(List<String> statements) {
+        Map<String, String> out = new TreeMap<>();
+        for (String st : statements) {
+            Matcher m = INDEX.matcher(st);
+            if (m.matches()) out.put(m.group(1), m.group(3));
+        }
+        return out;
+    }
+
+    static Map<String, String> views(List<String> statements) {
+        Map<String, String> out = new TreeMap<>();
+        for (String st : statements) {
+            Matcher m = VIEW.matcher(st);
+            if (m.matches()) out.put(m.group(1), m.group(2));
+        }
+        return out;
     }
 
     @Test
@@ -54,8 +111,10 @@ class MigrationFilesTest {
             String file = e.getValue();
             Map<String, Table> pg = tables(Files.readString(MIGRATIONS.resolve("postgres").resolve(file)));
             Map<String, Table> yb = tables(Files.readString(MIGRATIONS.resolve("yugabyte").resolve(file)));
-            if (pg.isEmpty()) {
-                // No table (roles, grants): nothing differs between the flavours, so the statements are the same.
+            boolean rolesOnly = statements(Files.readString(MIGRATIONS.resolve("postgres").resolve(file))).stream()
+                    .noneMatch(st -> st.toUpperCase(Locale.ROOT).matches("CREATE (UNIQUE )?(TABLE|INDEX|VIEW|OR REPLACE VIEW)\\b.*"));
+            if (rolesOnly) {
+                // Roles and grants only: nothing differs between the flavours, so the statements are the same.
                 assertThat(statements(Files.readString(MIGRATIONS.resolve("yugabyte").resolve(file))))
                         .as("yugabyte/%s has the statements of postgres/%s", file, file).isNotEmpty()
                         .isEqualTo(statements(Files.readString(MIGRATIONS.resolve("postgres").resolve(file))));

@@ -38,8 +38,9 @@ class MigrationsIT {
         assertThat(first.before()).isEmpty();
         assertThat(first.baselined()).isFalse();
         assertThat(first.after()).isEqualTo(Schema.REQUIRED_VERSION);
-        assertThat(first.migrationsRun()).isEqualTo(Schema.REQUIRED_VERSION);
+        assertThat(first.migrationsRun()).isEqualTo(VERSIONS.size());
         assertThat(tables(jdbc)).containsAll(Migrations.V1_TABLES).contains("writer_fence");
+        assertThat(history(jdbc)).isEqualTo(String.join(",", VERSIONS.stream().map(v -> v + ":SQL").toList()));
         Schema.requireVersion(jdbc); // does not throw
 
         Migrations.Result second = Migrations.apply(jdbc, Schema.Flavor.AUTO);
@@ -56,6 +57,14 @@ class MigrationsIT {
             st.execute("INSERT INTO watch_segments VALUES ('u1', 'v1', '2026-01-01T10:00:00Z', '2026-01-01T10:00:00Z', '2026-01-01T10:05:00Z', 0, 300000, 61)");
             st.execute("INSERT INTO video_progress VALUES ('u1', 'v1', 300000, '2026-01-01T10:05:00Z', 'd1')");
         }
+        // A reader role of that database (as an administrator would have made one): it may read the per-user tables
+        // and the catalog, not the hourly ones.
+        String reader = "mig_reader_" + ProcessHandle.current().pid() + "_" + DATABASES.get();
+        try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
+            st.execute("DROP ROLE IF EXISTS " + reader);
+            st.execute("CREATE ROLE " + reader);
+            st.execute("GRANT SELECT ON video_progress, watch_segments, videos TO " + reader);
+        }
         // A job of this release refuses it, and says what to run.
         assertThatThrownBy(() -> Schema.requireVersion(jdbc)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("--jdbc-url").hasMessageContaining("no migrated schema")
@@ -66,14 +75,23 @@ class MigrationsIT {
         assertThat(r.baselined()).as("0.1.0's tables recognised").isTrue();
         assertThat(r.before()).isEmpty();
         assertThat(r.after()).isEqualTo(Schema.REQUIRED_VERSION);
-        assertThat(r.migrationsRun()).isEqualTo(Schema.REQUIRED_VERSION - 1);
+        assertThat(r.migrationsRun()).isEqualTo(VERSIONS.size() - 1);
         Schema.requireVersion(jdbc);
         try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
             assertThat(single(st, "SELECT licensor_id FROM videos WHERE video_id = 'v1'")).isEqualTo("lic-1");
             assertThat(single(st, "SELECT heartbeats::text FROM watch_segments WHERE user_id = 'u1'")).isEqualTo("61");
             assertThat(single(st, "SELECT position_ms::text FROM video_progress WHERE user_id = 'u1'")).isEqualTo("300000");
-            assertThat(single(st, "SELECT string_agg(version || ':' || type, ',' ORDER BY installed_rank) FROM " + Schema.HISTORY_TABLE))
-                    .isEqualTo("1:BASELINE,2:SQL,3:SQL");
+            assertThat(history(jdbc)).isEqualTo("1:BASELINE," + String.join(",", VERSIONS.stream().skip(1).map(v -> v + ":SQL").toList()));
+            // The readers' views read the rows 0.1.0 wrote; the reader role may read the views of the tables it could
+            // read before, and no others.
+            assertThat(single(st, "SELECT title || ':' || position_ms FROM continue_watching WHERE user_id = 'u1'")).isEqualTo("A film:300000");
+            assertThat(single(st, "SELECT watched_ms::text FROM watch_history WHERE user_id = 'u1'")).isEqualTo("300000");
+            assertThat(single(st, "SELECT string_agg(v, ',' ORDER BY v) FROM unnest(ARRAY['continue_watching', 'watch_history', 'royalties_daily',"
+                    + " 'royalties_monthly', 'ad_delivery_hourly', 'ad_delivery_daily']) v WHERE has_table_privilege('" + reader + "', v, 'SELECT')"))
+                    .isEqualTo("continue_watching,watch_history");
+            assertThat(single(st, "SELECT count(*)::text FROM pg_indexes WHERE indexname IN ('watch_segments_by_user', 'content_watch_hourly_by_licensor_day',"
+                    + " 'content_watch_hourly_by_licensor_month', 'content_watch_hourly_unattributed', 'content_watch_hourly_by_hour',"
+                    + " 'ad_impressions_hourly_by_hour', 'ad_impressions_hourly_by_ad_day', 'ads_by_advertiser')")).isEqualTo("8");
             // The fence works on the migrated database: a writer can take it.
             st.execute("INSERT INTO writer_fence VALUES ('g', 'watch_segments', 0, 1, 'job', 0)");
         }
@@ -113,6 +131,25 @@ class MigrationsIT {
         assertThat(r.after()).isEqualTo(Schema.REQUIRED_VERSION);
         assertThat(tables(pg)).contains("writer_fence");
         assertThat(Schema.installedVersion(yb.connect())).isEqualTo(OptionalInt.of(Schema.REQUIRED_VERSION));
+    }
+
+    /** The versions of the migration files, in order (numbers may have gaps: parallel work takes its own range). */
+    static final List<Integer> VERSIONS = migrationVersions();
+
+    static List<Integer> migrationVersions() {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(java.nio.file.Path.of("../schema/src/main/resources/db/migration/postgres"))) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.matches("V\\d+__.*\\.sql"))
+                    .map(n -> Integer.parseInt(n.substring(1, n.indexOf("__")))).sorted().toList();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list the migration files", e);
+        }
+    }
+
+    /** The migration history: version:type, in the order applied. */
+    static String history(JdbcConfig jdbc) throws SQLException {
+        try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
+            return single(st, "SELECT string_agg(version || ':' || type, ',' ORDER BY installed_rank) FROM " + Schema.HISTORY_TABLE);
+        }
     }
 
     /** Runs release 0.1.0's schema script as 0.1.0's {@code hb schema} did: statement by statement, no history. */

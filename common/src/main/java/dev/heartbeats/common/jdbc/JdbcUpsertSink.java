@@ -325,7 +325,7 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
             for (String v : values) sb.append(", ").append(v);
             sb.append(") SELECT ").append(select).append(" FROM ").append(from);
             sb.append(" ON CONFLICT (").append(String.join(", ", keys)).append(") DO UPDATE SET ");
-            for (int i = 0; i < values.size(); i++) sb.append(i == 0 ? "" : ", ").append(values.get(i)).append(" = EXCLUDED.").append(values.get(i));
+            for (int i = 0; i < values.size(); i++) sb.append(i == 0 ? "" : ", ").append(values.get(i)).append(" = ").append(spec.updateValue(values.get(i)));
             if (spec.updateGuard() != null) sb.append(" WHERE ").append(spec.updateGuard());
             return sb.toString();
         }

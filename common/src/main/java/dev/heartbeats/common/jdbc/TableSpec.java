@@ -23,6 +23,14 @@ public interface TableSpec<T> extends Serializable {
         return null;
     }
 
+    /**
+     * What an existing row's value column becomes on an upsert: {@code EXCLUDED.<column>} (the new value) unless a
+     * table needs more, e.g. to keep a value that maintenance set and the job does not know.
+     */
+    default String updateValue(String column) {
+        return "EXCLUDED." + column;
+    }
+
     /** The primary key of a row, with {@code equals}/{@code hashCode}, to coalesce changes within a flush. */
     Object key(T row);
 
@@ -42,7 +50,7 @@ public interface TableSpec<T> extends Serializable {
         for (int i = 0; i < keys.size() + values.size(); i++) sb.append(i == 0 ? "?" : ", ?");
         sb.append(") ON CONFLICT (").append(String.join(", ", keys)).append(") DO UPDATE SET ");
         for (int i = 0; i < values.size(); i++) {
-            sb.append(i == 0 ? "" : ", ").append(values.get(i)).append(" = EXCLUDED.").append(values.get(i));
+            sb.append(i == 0 ? "" : ", ").append(values.get(i)).append(" = ").append(updateValue(values.get(i)));
         }
         if (updateGuard() != null) sb.append(" WHERE ").append(updateGuard());
         return sb.toString();

@@ -74,7 +74,11 @@ public final class OutputTables {
         }
     };
 
-    /** Per (video, hour): plain upserts; the Table API aggregation sends the whole row each time. */
+    /**
+     * Per (video, hour): plain upserts; the Table API aggregation sends the whole row each time. A known licensor is
+     * never overwritten with NULL: the job's catalog lookup caches misses, so without this a row that hb catalog has
+     * just re-attributed could lose its licensor again at the job's next update of it.
+     */
     public static final TableSpec<ContentWatchHourly> CONTENT_WATCH_HOURLY = new TableSpec<>() {
         private static final long serialVersionUID = 1L;
 
@@ -83,6 +87,10 @@ public final class OutputTables {
         @Override public List<String> keyColumns() { return List.of("video_id", "hour"); }
 
         @Override public List<String> valueColumns() { return List.of("licensor_id", "watched_ms", "viewers"); }
+
+        @Override public String updateValue(String column) {
+            return column.equals("licensor_id") ? "COALESCE(EXCLUDED.licensor_id, content_watch_hourly.licensor_id)" : "EXCLUDED." + column;
+        }
 
         @Override public Object key(ContentWatchHourly r) { return List.of(r.videoId, r.hour); }
 

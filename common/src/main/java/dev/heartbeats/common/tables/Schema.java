@@ -20,9 +20,11 @@ public final class Schema {
 
     /**
      * The schema version this release's jobs need: the newest migration (a test checks it against the migration
-     * files). 1 is the schema of release 0.1.0; 2 adds {@code writer_fence}; 3 the jobs' own roles ({@link #jobRole}).
+     * files). 1 is the schema of release 0.1.0; 2 adds {@code writer_fence}; 3 the jobs' own roles ({@link #jobRole});
+     * 10 and 11 add the readers' indexes and views (the jobs do not use them, but a database without them is not this
+     * release's).
      */
-    public static final int REQUIRED_VERSION = 3;
+    public static final int REQUIRED_VERSION = 11;
 
     /** Flyway's history table, where the migrations record what they applied. */
     public static final String HISTORY_TABLE = "flyway_schema_history";
