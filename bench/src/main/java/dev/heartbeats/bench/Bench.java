@@ -4,9 +4,9 @@ import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.config.Settings;
-import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.generator.HeartbeatGenerator;
-import dev.heartbeats.common.generator.LiveProducer;
+import dev.heartbeats.generator.GeneratorConfig;
+import dev.heartbeats.generator.HeartbeatGenerator;
+import dev.heartbeats.generator.LiveProducer;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.local.Jobs;
 

@@ -3,7 +3,7 @@ package dev.heartbeats.bench;
 import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Settings;
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.schema.catalog.CatalogLoader;
 import dev.heartbeats.common.tables.Schema;
 import dev.heartbeats.schema.Migrations;
 import dev.heartbeats.embedded.LocalStack;

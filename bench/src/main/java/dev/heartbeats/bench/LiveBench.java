@@ -2,10 +2,10 @@ package dev.heartbeats.bench;
 
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
-import dev.heartbeats.common.generator.GeneratedRecord;
-import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.generator.HeartbeatGenerator;
-import dev.heartbeats.common.generator.LiveProducer;
+import dev.heartbeats.generator.GeneratedRecord;
+import dev.heartbeats.generator.GeneratorConfig;
+import dev.heartbeats.generator.HeartbeatGenerator;
+import dev.heartbeats.generator.LiveProducer;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.tables.TableSnapshot;
 import org.apache.flink.core.execution.JobClient;

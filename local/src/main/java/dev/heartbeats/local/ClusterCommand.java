@@ -9,10 +9,10 @@ import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.config.Settings;
-import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.generator.HeartbeatGenerator;
-import dev.heartbeats.common.generator.LiveProducer;
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.generator.GeneratorConfig;
+import dev.heartbeats.generator.HeartbeatGenerator;
+import dev.heartbeats.generator.LiveProducer;
+import dev.heartbeats.schema.catalog.CatalogLoader;
 import dev.heartbeats.embedded.LocalStack;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 

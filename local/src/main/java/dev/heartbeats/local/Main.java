@@ -1,7 +1,7 @@
 package dev.heartbeats.local;
 
 import dev.heartbeats.common.config.ConfigException;
-import dev.heartbeats.common.generator.GenerateCommand;
+import dev.heartbeats.generator.GenerateCommand;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.schema.maintenance.CatalogCommand;
 import dev.heartbeats.schema.maintenance.Retention;

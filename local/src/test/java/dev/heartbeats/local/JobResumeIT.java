@@ -1,7 +1,7 @@
 package dev.heartbeats.local;
 
 import dev.heartbeats.common.contract.ContractParams;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;

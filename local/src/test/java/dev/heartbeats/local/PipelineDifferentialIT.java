@@ -1,9 +1,9 @@
 package dev.heartbeats.local;
 
 import dev.heartbeats.common.contract.ContractParams;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.common.pipeline.JobLauncher;
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.schema.catalog.CatalogLoader;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;

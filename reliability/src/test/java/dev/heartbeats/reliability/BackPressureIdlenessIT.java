@@ -2,7 +2,7 @@ package dev.heartbeats.reliability;
 
 import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.contract.ContractParams;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.embedded.EmbeddedPostgresServer;
 import dev.heartbeats.segments.SegmentsJob;
 import dev.heartbeats.testing.Scenario;

@@ -5,7 +5,7 @@ import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.local.DlqCommand;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.Scenario;

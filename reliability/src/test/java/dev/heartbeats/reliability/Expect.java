@@ -3,7 +3,7 @@ package dev.heartbeats.reliability;
 import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.Heartbeat;
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.schema.catalog.CatalogLoader;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.Routing;
 

@@ -1,7 +1,7 @@
 package dev.heartbeats.reliability;
 
 import dev.heartbeats.cluster.FlinkRest;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.testing.TestBed;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MetricOptions;

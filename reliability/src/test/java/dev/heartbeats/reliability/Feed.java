@@ -1,9 +1,9 @@
 package dev.heartbeats.reliability;
 
 import dev.heartbeats.common.contract.Heartbeat;
-import dev.heartbeats.common.generator.GeneratedRecord;
-import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.generator.HeartbeatGenerator;
+import dev.heartbeats.generator.GeneratedRecord;
+import dev.heartbeats.generator.GeneratorConfig;
+import dev.heartbeats.generator.HeartbeatGenerator;
 import dev.heartbeats.testing.Scenario;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;

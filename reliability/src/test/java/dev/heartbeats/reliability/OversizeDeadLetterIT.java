@@ -6,7 +6,7 @@ import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.common.kafka.DeadLetterSerializer;
 import dev.heartbeats.common.kafka.TopicLimits;
 import dev.heartbeats.common.pipeline.JobLauncher;

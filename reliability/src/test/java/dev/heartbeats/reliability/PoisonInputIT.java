@@ -3,7 +3,7 @@ package dev.heartbeats.reliability;
 import dev.heartbeats.cluster.FlinkRest;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
-import dev.heartbeats.common.generator.InvalidKind;
+import dev.heartbeats.generator.InvalidKind;
 import dev.heartbeats.testing.Scenario;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;

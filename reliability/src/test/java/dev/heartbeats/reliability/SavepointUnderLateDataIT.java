@@ -1,7 +1,7 @@
 package dev.heartbeats.reliability;
 
 import dev.heartbeats.cluster.FlinkRest;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.testing.Scenario;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;

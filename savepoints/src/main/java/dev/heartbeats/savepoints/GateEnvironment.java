@@ -1,6 +1,6 @@
 package dev.heartbeats.savepoints;
 
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.schema.catalog.CatalogLoader;
 import dev.heartbeats.embedded.LocalStack;
 
 import java.io.IOException;

@@ -4,7 +4,7 @@ import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.config.Settings;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.local.Jobs;

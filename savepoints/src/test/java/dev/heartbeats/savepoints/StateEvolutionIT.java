@@ -117,7 +117,7 @@ class StateEvolutionIT {
 
     /** {@code count} heartbeats ("key|position|device", positions firstIndex*1000, ...) for each of the first {@code keys} keys. */
     static void send(GateEnvironment env, String topic, int keys, int firstIndex, int count, String device) throws Exception {
-        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(dev.heartbeats.common.generator.LiveProducer.producerProperties(env.stack.kafka.bootstrapServers()))) {
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(dev.heartbeats.generator.LiveProducer.producerProperties(env.stack.kafka.bootstrapServers()))) {
             for (int i = firstIndex; i < firstIndex + count; i++) {
                 for (int k = 0; k < keys; k++) {
                     String v = key(k) + "|" + i * 1000 + "|" + device;

@@ -1,9 +1,9 @@
 package dev.heartbeats.testing;
 
 import dev.heartbeats.common.contract.ContractParams;
-import dev.heartbeats.common.generator.GeneratedRecord;
-import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.generator.HeartbeatGenerator;
+import dev.heartbeats.generator.GeneratedRecord;
+import dev.heartbeats.generator.GeneratorConfig;
+import dev.heartbeats.generator.HeartbeatGenerator;
 import dev.heartbeats.common.kafka.DeadLetterSerializer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;

@@ -1,9 +1,9 @@
 package dev.heartbeats.bench.jmh;
 
 import dev.heartbeats.common.contract.Heartbeat;
-import dev.heartbeats.common.generator.GeneratedRecord;
-import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.generator.HeartbeatGenerator;
+import dev.heartbeats.generator.GeneratedRecord;
+import dev.heartbeats.generator.GeneratorConfig;
+import dev.heartbeats.generator.HeartbeatGenerator;
 import dev.heartbeats.common.parse.HeartbeatParser;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

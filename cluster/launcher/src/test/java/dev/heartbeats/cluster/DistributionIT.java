@@ -53,6 +53,14 @@ class DistributionIT {
                 "org/apache/kafka/clients/consumer/KafkaConsumer.class", "org/postgresql/Driver.class", "com/yugabyte/Driver.class");
     }
 
+    /** What the jobs do not run stays out of their jar: the generator, the catalog loader and its CSV library, the tools. */
+    @Test
+    void theJobJarCarriesNoToolOrGenerator() {
+        assertThat(jobJar).noneMatch(e -> e.startsWith("dev/heartbeats/generator/") || e.startsWith("dev/heartbeats/schema/")
+                || e.startsWith("dev/heartbeats/local/") || e.startsWith("org/apache/commons/csv/") || e.startsWith("org/flywaydb/")
+                || e.startsWith("catalog/"));
+    }
+
     @Test
     void theJobJarCarriesNoClassOfFlinksRuntime() throws IOException {
         Set<String> lib = new HashSet<>();

@@ -1,8 +1,8 @@
 package dev.heartbeats.cluster;
 
 import dev.heartbeats.common.contract.ContractParams;
-import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.generator.GeneratorConfig;
+import dev.heartbeats.schema.catalog.CatalogLoader;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.k8s.support.MonitoredMetrics;
 import dev.heartbeats.testing.ContractReference;

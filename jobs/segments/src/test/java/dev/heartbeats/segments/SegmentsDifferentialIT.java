@@ -1,8 +1,8 @@
 package dev.heartbeats.segments;
 
 import dev.heartbeats.common.contract.ContractParams;
-import dev.heartbeats.common.generator.GeneratedRecord;
-import dev.heartbeats.common.generator.GeneratorConfig;
+import dev.heartbeats.generator.GeneratedRecord;
+import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;

@@ -5,12 +5,8 @@ import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.config.Settings;
-import dev.heartbeats.common.tables.CatalogLoader;
+import dev.heartbeats.schema.catalog.CatalogLoader;
 
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -56,8 +52,8 @@ public final class CatalogCommand {
         }
         if (!s.get(REATTRIBUTE_ONLY)) {
             try {
-                int videos = load(jdbc, true, s.get(VIDEOS_FILE));
-                int ads = load(jdbc, false, s.get(ADS_FILE));
+                int videos = CatalogLoader.loadFile(jdbc, true, s.get(VIDEOS_FILE));
+                int ads = CatalogLoader.loadFile(jdbc, false, s.get(ADS_FILE));
                 System.out.println("catalog loaded into " + jdbc + ": " + videos + " videos, " + ads + " ads");
             } catch (CatalogLoader.MalformedCsvException e) {
                 System.err.println("error: " + e.getMessage());
@@ -67,12 +63,5 @@ public final class CatalogCommand {
         }
         Reattribution.Result r = Reattribution.run(jdbc, s.get(BATCH_SIZE), s.get(BATCH_PAUSE));
         System.out.println("re-attributed at " + jdbc + ": " + r);
-    }
-
-    private static int load(JdbcConfig jdbc, boolean videos, String file) throws Exception {
-        String source = file != null ? file : videos ? CatalogLoader.BUNDLED_VIDEOS : CatalogLoader.BUNDLED_ADS;
-        try (Reader r = file != null ? Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8) : CatalogLoader.bundled(source)) {
-            return videos ? CatalogLoader.loadVideos(jdbc, r, source) : CatalogLoader.loadAds(jdbc, r, source);
-        }
     }
 }

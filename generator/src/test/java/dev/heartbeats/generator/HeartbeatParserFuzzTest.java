@@ -1,13 +1,10 @@
-package dev.heartbeats.common.parse;
+package dev.heartbeats.generator;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
-import dev.heartbeats.common.generator.GeneratedRecord;
-import dev.heartbeats.common.generator.GeneratorConfig;
-import dev.heartbeats.common.generator.HeartbeatGenerator;
-import dev.heartbeats.common.generator.InvalidKind;
+import dev.heartbeats.common.parse.HeartbeatParser;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

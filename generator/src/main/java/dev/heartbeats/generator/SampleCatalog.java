@@ -1,4 +1,4 @@
-package dev.heartbeats.common.generator;
+package dev.heartbeats.generator;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -89,7 +89,7 @@ public final class SampleCatalog {
 
     /** Writes {@code videos.csv} and {@code ads.csv} for the default catalog into the directory given (default: the bundled one). */
     public static void main(String[] args) throws IOException {
-        Path dir = Path.of(args.length > 0 ? args[0] : "common/src/main/resources/catalog");
+        Path dir = Path.of(args.length > 0 ? args[0] : "schema/src/main/resources/catalog");
         Files.createDirectories(dir);
         try (Writer w = Files.newBufferedWriter(dir.resolve("videos.csv"), StandardCharsets.UTF_8)) {
             writeVideosCsv(w, DEFAULT_VIDEOS);

@@ -1,9 +1,9 @@
-package dev.heartbeats.common.generator;
+package dev.heartbeats.generator;
 
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;
-import dev.heartbeats.common.generator.GeneratedRecord.Kind;
+import dev.heartbeats.generator.GeneratedRecord.Kind;
 import dev.heartbeats.common.parse.HeartbeatParser;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

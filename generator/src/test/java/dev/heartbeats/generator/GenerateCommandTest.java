@@ -1,4 +1,4 @@
-package dev.heartbeats.common.generator;
+package dev.heartbeats.generator;
 
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.Option;

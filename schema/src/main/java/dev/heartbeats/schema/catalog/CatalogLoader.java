@@ -1,10 +1,6 @@
-package dev.heartbeats.common.tables;
+package dev.heartbeats.schema.catalog;
 
-import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JdbcConfig;
-import dev.heartbeats.common.config.JobOptions;
-import dev.heartbeats.common.config.Option;
-import dev.heartbeats.common.config.Settings;
 
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -246,47 +242,11 @@ public final class CatalogLoader {
         }
     }
 
-    // The command: loads the catalog into the database.
-
-    static final Option<String> VIDEOS_FILE = Option.string("videos", null, "videos CSV file (default: the bundled sample catalog)");
-    static final Option<String> ADS_FILE = Option.string("ads", null, "ads CSV file (default: the bundled sample catalog)");
-    static final List<Option<?>> OPTIONS = JobOptions.concat(JobOptions.JDBC_CONNECTION, List.of(VIDEOS_FILE, ADS_FILE));
-
-    public static void main(String[] args) throws Exception {
-        if (Settings.wantsHelp(args)) {
-            System.out.println(Settings.help("Usage: catalog [settings]\nUpserts the videos and ads catalog tables from CSV files"
-                    + " (headers: video_id,licensor_id,title,duration_ms and ad_id,advertiser_id,campaign_id,duration_ms).", OPTIONS));
-            return;
-        }
-        Settings s;
-        JdbcConfig jdbc;
-        try {
-            s = Settings.parse(args, OPTIONS);
-            jdbc = JdbcConfig.fromSettings(s, BATCH_SIZE, 0, 0);
-        } catch (ConfigException e) {
-            System.err.println("error: " + e.getMessage() + " (run with --help for the settings)");
-            System.exit(2);
-            return;
-        }
-        try {
-            int videos = loadFile(jdbc, Table.VIDEOS, s.get(VIDEOS_FILE), BUNDLED_VIDEOS);
-            int ads = loadFile(jdbc, Table.ADS, s.get(ADS_FILE), BUNDLED_ADS);
-            System.out.println("catalog loaded into " + jdbc + ": " + videos + " videos, " + ads + " ads");
-        } catch (MalformedCsvException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(1);
-        }
-    }
-
-    private static int loadFile(JdbcConfig jdbc, Table table, String file, String bundledResource) throws IOException, SQLException {
-        if (file == null) {
-            try (Reader r = bundled(bundledResource)) {
-                return load(jdbc, table, r, bundledResource);
-            }
-        }
-        Path p = Path.of(file);
-        try (Reader r = Files.newBufferedReader(p, StandardCharsets.UTF_8)) {
-            return load(jdbc, table, r, p.toString());
+    /** Loads the videos ({@code videos}) or ads table from {@code file}, or from the bundled sample catalog when it is null. */
+    public static int loadFile(JdbcConfig jdbc, boolean videos, String file) throws IOException, SQLException {
+        String source = file != null ? file : videos ? BUNDLED_VIDEOS : BUNDLED_ADS;
+        try (Reader r = file != null ? Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8) : bundled(source)) {
+            return videos ? loadVideos(jdbc, r, source) : loadAds(jdbc, r, source);
         }
     }
 }

@@ -1,13 +1,13 @@
-package dev.heartbeats.common.generator;
+package dev.heartbeats.generator;
 
 import dev.heartbeats.common.contract.Heartbeat;
 
 import java.util.function.Function;
 
-import static dev.heartbeats.common.generator.JsonFields.of;
-import static dev.heartbeats.common.generator.JsonFields.ofAd;
-import static dev.heartbeats.common.generator.JsonFields.quote;
-import static dev.heartbeats.common.generator.JsonFields.utf8;
+import static dev.heartbeats.generator.JsonFields.of;
+import static dev.heartbeats.generator.JsonFields.ofAd;
+import static dev.heartbeats.generator.JsonFields.quote;
+import static dev.heartbeats.generator.JsonFields.utf8;
 
 /**
  * Every way a record can be invalid under contract section 1. Each kind derives its value from a valid heartbeat, so

@@ -1,9 +1,9 @@
-package dev.heartbeats.common.tables;
+package dev.heartbeats.schema.catalog;
 
-import dev.heartbeats.common.generator.SampleCatalog;
-import dev.heartbeats.common.tables.CatalogLoader.CsvRow;
-import dev.heartbeats.common.tables.CatalogLoader.MalformedCsvException;
-import dev.heartbeats.common.tables.CatalogLoader.Table;
+import dev.heartbeats.generator.SampleCatalog;
+import dev.heartbeats.schema.catalog.CatalogLoader.CsvRow;
+import dev.heartbeats.schema.catalog.CatalogLoader.MalformedCsvException;
+import dev.heartbeats.schema.catalog.CatalogLoader.Table;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -41,7 +41,7 @@ class CatalogLoaderTest {
         SampleCatalog.writeVideosCsv(videos, SampleCatalog.DEFAULT_VIDEOS);
         StringBuilder ads = new StringBuilder();
         SampleCatalog.writeAdsCsv(ads, SampleCatalog.DEFAULT_ADS);
-        // If this fails, regenerate: java -cp common/target/classes dev.heartbeats.common.generator.SampleCatalog
+        // If this fails, regenerate: java -cp common/target/classes dev.heartbeats.generator.SampleCatalog
         assertThat(read(CatalogLoader.BUNDLED_VIDEOS)).isEqualTo(videos.toString());
         assertThat(read(CatalogLoader.BUNDLED_ADS)).isEqualTo(ads.toString());
     }

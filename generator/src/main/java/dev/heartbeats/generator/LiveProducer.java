@@ -1,4 +1,4 @@
-package dev.heartbeats.common.generator;
+package dev.heartbeats.generator;
 
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;

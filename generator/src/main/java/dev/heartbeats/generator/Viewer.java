@@ -1,4 +1,4 @@
-package dev.heartbeats.common.generator;
+package dev.heartbeats.generator;
 
 import dev.heartbeats.common.contract.EventType;
 import dev.heartbeats.common.contract.Heartbeat;

@@ -1,8 +1,8 @@
-package dev.heartbeats.common.generator;
+package dev.heartbeats.generator;
 
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.contract.HeartbeatJson;
-import dev.heartbeats.common.generator.GeneratedRecord.Kind;
+import dev.heartbeats.generator.GeneratedRecord.Kind;
 
 import java.util.ArrayDeque;
 import java.util.Comparator;
