@@ -40,8 +40,7 @@ public final class JobCommand {
     static final List<Option<?>> OPTIONS = List.of(STATE_DIR, FROM_SAVEPOINT, STOP_TIMEOUT, WEB_PORT, STATUS_INTERVAL);
 
     static String help(JobLauncher.Job job) {
-        return job.help() + "\n" + Settings.help("Settings of hb job (stopping and resuming; see README, 'Running a job against existing Kafka"
-                + " and a database'):\n  SIGTERM or Ctrl-C stops the job with a savepoint into --state-dir; the same command resumes from it.\n"
+        return job.help() + "\n" + Settings.help("Settings of hb job (stopping and resuming; see local/README.md):\n  SIGTERM or Ctrl-C stops the job with a savepoint into --state-dir; the same command resumes from it.\n"
                 + "  A consumer group with committed offsets but no known state refuses to start, naming how to resume or start over.", OPTIONS)
                 .replaceFirst("\n\nSettings:\n", "\n");
     }

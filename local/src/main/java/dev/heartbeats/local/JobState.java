@@ -194,7 +194,7 @@ final class JobState {
         Files.createDirectories(dir);
         Path tmp = dir.resolve(RECORD + ".tmp");
         try (OutputStream out = Files.newOutputStream(tmp)) {
-            r.store(out, "hb: the state of " + job + " for its next start (see README, 'Stopping and resuming')");
+            r.store(out, "hb: the state of " + job + " for its next start (see local/README.md, 'Stopping and resuming')");
         }
         Files.move(tmp, dir.resolve(RECORD), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

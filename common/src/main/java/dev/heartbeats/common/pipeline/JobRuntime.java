@@ -39,7 +39,7 @@ public final class JobRuntime {
     /**
      * The defaults, in the order they are applied. Timers live on the JVM heap, not in a RocksDB column family: the
      * jobs keep about one event-time timer per active pair, and a RocksDB timer costs a put, a delete and a seek per
-     * heartbeat (profiled at ~5% of the segments job's CPU). Max parallelism 128: the key groups of the savepoints
+     * heartbeat (bench/README.md, optimisation log). Max parallelism 128: the key groups of the savepoints
      * of every release so far; changing it makes their keyed state unrestorable.
      */
     public static final List<Default> DEFAULTS = List.of(
