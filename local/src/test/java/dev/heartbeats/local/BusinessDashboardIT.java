@@ -10,6 +10,7 @@ import dev.heartbeats.common.tables.AdImpressionsHourly;
 import dev.heartbeats.schema.catalog.CatalogLoader;
 import dev.heartbeats.common.tables.ContentWatchHourly;
 import dev.heartbeats.common.tables.TableSnapshot;
+import dev.heartbeats.testing.Sql;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;
 import dev.heartbeats.testing.Routing;
@@ -26,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -139,21 +139,21 @@ class BusinessDashboardIT {
         assertThat(panels.keySet()).as("every panel has its expected numbers here").isEqualTo(expectedPanels.keySet());
 
         try (Connection c = bed.jdbc().connect()) {
-            utc(c);
+            Sql.utc(c);
             for (Map.Entry<String, JsonNode> p : panels.entrySet()) {
                 String sql = expand(p.getValue().at("/targets/0/rawSql").asText(), from, to);
-                List<String> actual = query(c, sql);
+                List<String> actual = Sql.query(c, sql);
                 System.out.println("panel '" + p.getKey() + "': " + actual.size() + " row(s), e.g. " + actual.stream().limit(3).toList());
                 assertPanel(p.getKey(), actual, expectedPanels.get(p.getKey()));
             }
             // The views over the whole tables, against the same reference.
-            assertThat(query(c, "SELECT licensor_id, video_id, day, watched_ms, viewer_hours FROM royalties_daily"))
+            assertThat(Sql.query(c, "SELECT licensor_id, video_id, day, watched_ms, viewer_hours FROM royalties_daily"))
                     .containsExactlyInAnyOrderElementsOf(groupWatch(watch, r -> r.licensorId + "|" + r.videoId + "|" + day(r.hour), false));
-            assertThat(query(c, "SELECT licensor_id, video_id, month, watched_ms, viewer_hours FROM royalties_monthly"))
+            assertThat(Sql.query(c, "SELECT licensor_id, video_id, month, watched_ms, viewer_hours FROM royalties_monthly"))
                     .containsExactlyInAnyOrderElementsOf(groupWatch(watch, r -> r.licensorId + "|" + r.videoId + "|" + day(r.hour).withDayOfMonth(1), false));
-            assertThat(query(c, "SELECT advertiser_id, campaign_id, hour, impressions, first_quartile, midpoint, third_quartile, completes, completion_rate"
+            assertThat(Sql.query(c, "SELECT advertiser_id, campaign_id, hour, impressions, first_quartile, midpoint, third_quartile, completes, completion_rate"
                     + " FROM ad_delivery_hourly")).containsExactlyInAnyOrderElementsOf(groupAds(adHours, ads, r -> time(r.hour), true));
-            assertThat(query(c, "SELECT advertiser_id, campaign_id, day, impressions, first_quartile, midpoint, third_quartile, completes, completion_rate"
+            assertThat(Sql.query(c, "SELECT advertiser_id, campaign_id, day, impressions, first_quartile, midpoint, third_quartile, completes, completion_rate"
                     + " FROM ad_delivery_daily")).containsExactlyInAnyOrderElementsOf(groupAds(adHours, ads, r -> day(r.hour).toString(), true));
         }
 
@@ -175,9 +175,9 @@ class BusinessDashboardIT {
             List<ContentWatchHourly> reIn = reattributed.stream().filter(r -> r.hour >= from && r.hour <= to).toList();
             Map<String, List<String>> after = expectedPanels(reIn, adsIn, ads, titles);
             try (Connection c = jdbc.connect()) {
-                utc(c);
+                Sql.utc(c);
                 for (String title : List.of("Royalties by licensor", "Royalties per licensor per day (UTC)", "Watch time waiting for the catalog")) {
-                    assertPanel(title + " (after hb catalog)", query(c, expand(panels.get(title).at("/targets/0/rawSql").asText(), from, to)), after.get(title));
+                    assertPanel(title + " (after hb catalog)", Sql.query(c, expand(panels.get(title).at("/targets/0/rawSql").asText(), from, to)), after.get(title));
                 }
             }
             assertThat(after.get("Watch time waiting for the catalog")).containsExactly("0");
@@ -327,24 +327,5 @@ class BusinessDashboardIT {
         m.appendTail(sb);
         assertThat(sb.toString()).as("no macro or variable left that this test does not expand:\n%s", sb).doesNotContain("$");
         return sb.toString();
-    }
-
-    static List<String> query(Connection c, String sql) throws SQLException {
-        List<String> rows = new ArrayList<>();
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            int n = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                StringBuilder row = new StringBuilder();
-                for (int i = 1; i <= n; i++) row.append(i == 1 ? "" : "|").append(rs.getString(i));
-                rows.add(row.toString());
-            }
-        }
-        return rows;
-    }
-
-    static void utc(Connection c) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.execute("SET TIME ZONE 'UTC'");
-        }
     }
 }

@@ -42,6 +42,25 @@ public final class TestBed {
         return stack.jdbc();
     }
 
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+
+    /** A new, empty database on the shared server, named {@code <prefix>_<pid>_<n>}, and the shared login to it. */
+    public JdbcConfig emptyDatabase(String prefix) throws SQLException {
+        String name = prefix + "_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
+        try (Connection c = jdbc().connect(); Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + name);
+            st.execute("CREATE DATABASE " + name);
+        }
+        return jdbc().withUrl(stack.postgres.jdbcUrl(name));
+    }
+
+    /** {@link #emptyDatabase} migrated to this release's schema (PostgreSQL flavour). */
+    public JdbcConfig migratedDatabase(String prefix) throws SQLException {
+        JdbcConfig jdbc = emptyDatabase(prefix);
+        dev.heartbeats.schema.Migrations.apply(jdbc, dev.heartbeats.common.tables.Schema.Flavor.POSTGRES);
+        return jdbc;
+    }
+
     /**
      * Creates again the tables of schema version 1 that a test dropped (its statements are all {@code CREATE TABLE IF
      * NOT EXISTS}), with the jobs' grants on them (version 3): the migration history still says they are there, so

@@ -29,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -47,7 +46,6 @@ class JdbcUpsertSinkIT {
     static final TypeInformation<Change<WatchSegment>> SEGMENT_CHANGES = TypeInformation.of(new TypeHint<>() {});
     /** 2026-01-01T10:00:00Z */
     static final long T0 = 1_767_261_600_000L;
-    private static final AtomicInteger DATABASES = new AtomicInteger();
 
     final TestBed bed = TestBed.shared();
 
@@ -160,13 +158,7 @@ class JdbcUpsertSinkIT {
 
     /** A new database on the shared server, with the contract's schema, and a sink config with a tiny batch. */
     private JdbcConfig freshDatabase(int batchSize, long maxRetryTimeMs) throws Exception {
-        String name = "sink_it_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        try (Connection c = bed.jdbc().connect(); Statement st = c.createStatement()) {
-            st.execute("DROP DATABASE IF EXISTS " + name);
-            st.execute("CREATE DATABASE " + name);
-        }
-        JdbcConfig shared = bed.jdbc();
-        JdbcConfig jdbc = new JdbcConfig(bed.stack.postgres.jdbcUrl(name), shared.user, batchSize, 10, maxRetryTimeMs);
+        JdbcConfig jdbc = new JdbcConfig(bed.emptyDatabase("sink_it").url, bed.jdbc().user, batchSize, 10, maxRetryTimeMs);
         Migrations.apply(jdbc, Schema.Flavor.POSTGRES);
         return jdbc;
     }

@@ -6,7 +6,6 @@ import dev.heartbeats.common.jdbc.JdbcUpsertSink;
 import dev.heartbeats.common.tables.ContentWatchHourly;
 import dev.heartbeats.common.tables.OutputTables;
 import dev.heartbeats.common.tables.Schema;
-import dev.heartbeats.schema.Migrations;
 import dev.heartbeats.schema.maintenance.Reattribution;
 import dev.heartbeats.schema.maintenance.Retention;
 import org.apache.flink.api.common.typeinfo.TypeHint;
@@ -27,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -46,7 +44,6 @@ class MaintenanceIT {
     /** 2026-01-01T10:00:00Z */
     static final long T0 = 1_767_261_600_000L;
     static final long HOUR = 3_600_000L;
-    private static final AtomicInteger DATABASES = new AtomicInteger();
     final TestBed bed = TestBed.shared();
 
     @Test
@@ -220,13 +217,6 @@ class MaintenanceIT {
     }
 
     private JdbcConfig freshDatabase() throws SQLException {
-        String name = "maintenance_it_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        try (Connection c = bed.jdbc().connect(); Statement st = c.createStatement()) {
-            st.execute("DROP DATABASE IF EXISTS " + name);
-            st.execute("CREATE DATABASE " + name);
-        }
-        JdbcConfig jdbc = bed.jdbc().withUrl(bed.stack.postgres.jdbcUrl(name));
-        Migrations.apply(jdbc, Schema.Flavor.POSTGRES);
-        return jdbc;
+        return bed.migratedDatabase("maintenance_it");
     }
 }

@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * and migrated on; anything in between is refused; and the jobs' check says what to run on an old database.
  */
 class MigrationsIT {
-    private static final AtomicInteger DATABASES = new AtomicInteger();
+    private static final AtomicInteger READERS = new AtomicInteger();
     final TestBed bed = TestBed.shared();
 
     @Test
@@ -59,7 +59,7 @@ class MigrationsIT {
         }
         // A reader role of that database (as an administrator would have made one): it may read the per-user tables
         // and the catalog, not the hourly ones.
-        String reader = "mig_reader_" + ProcessHandle.current().pid() + "_" + DATABASES.get();
+        String reader = "mig_reader_" + ProcessHandle.current().pid() + "_" + READERS.incrementAndGet();
         try (Connection c = jdbc.connect(); Statement st = c.createStatement()) {
             st.execute("DROP ROLE IF EXISTS " + reader);
             st.execute("CREATE ROLE " + reader);
@@ -175,12 +175,7 @@ class MigrationsIT {
     }
 
     private JdbcConfig freshDatabase() throws SQLException {
-        String name = "migrations_it_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        try (Connection c = bed.jdbc().connect(); Statement st = c.createStatement()) {
-            st.execute("DROP DATABASE IF EXISTS " + name);
-            st.execute("CREATE DATABASE " + name);
-        }
-        return bed.jdbc().withUrl(bed.stack.postgres.jdbcUrl(name));
+        return bed.emptyDatabase("migrations_it");
     }
 
     private static List<String> tables(JdbcConfig jdbc) throws SQLException {

@@ -1,8 +1,6 @@
 package dev.heartbeats.testing;
 
 import dev.heartbeats.common.config.JdbcConfig;
-import dev.heartbeats.common.tables.Schema;
-import dev.heartbeats.schema.Migrations;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -19,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,7 +29,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ReadsIT {
     static final Path DOC = Path.of("../schema/README.md");
-    private static final AtomicInteger DATABASES = new AtomicInteger();
     final TestBed bed = TestBed.shared();
 
     /** 2026-02-01 ... as timestamptz, and dates. */
@@ -121,7 +117,7 @@ class ReadsIT {
                 "camp-2|2026-02-01|4|3|3|2|1|0.2500"));
         Map<String, String> reads = reads();
         try (Connection c = jdbc.connect()) {
-            utc(c);
+            Sql.utc(c);
             for (Map.Entry<String, String> r : reads.entrySet()) {
                 assertThat(run(c, r.getValue(), SMALL.get(r.getKey()))).as(r.getKey()).containsExactlyElementsOf(expected.get(r.getKey()));
             }
@@ -146,7 +142,7 @@ class ReadsIT {
             st.execute("ANALYZE");
         }
         try (Connection c = jdbc.connect()) {
-            utc(c);
+            Sql.utc(c);
             for (Map.Entry<String, String> r : reads().entrySet()) {
                 List<String> plan = run(c, "EXPLAIN " + r.getValue(), BIG.get(r.getKey()));
                 String text = String.join("\n", plan);
@@ -186,31 +182,13 @@ class ReadsIT {
         try (PreparedStatement ps = c.prepareStatement(jdbcSql.toString())) {
             for (int i = 0; i < ordered.size(); i++) ps.setObject(i + 1, ordered.get(i));
             try (ResultSet rs = ps.executeQuery()) {
-                int n = rs.getMetaData().getColumnCount();
-                while (rs.next()) {
-                    StringBuilder row = new StringBuilder();
-                    for (int i = 1; i <= n; i++) row.append(i == 1 ? "" : "|").append(rs.getString(i));
-                    rows.add(row.toString());
-                }
+                rows.addAll(Sql.rows(rs));
             }
         }
         return rows;
     }
 
-    static void utc(Connection c) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.execute("SET TIME ZONE 'UTC'");
-        }
-    }
-
     private JdbcConfig freshDatabase() throws SQLException {
-        String name = "reads_it_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        try (Connection c = bed.jdbc().connect(); Statement st = c.createStatement()) {
-            st.execute("DROP DATABASE IF EXISTS " + name);
-            st.execute("CREATE DATABASE " + name);
-        }
-        JdbcConfig jdbc = bed.jdbc().withUrl(bed.stack.postgres.jdbcUrl(name));
-        Migrations.apply(jdbc, Schema.Flavor.POSTGRES);
-        return jdbc;
+        return bed.migratedDatabase("reads_it");
     }
 }

@@ -22,11 +22,9 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
-import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,7 +38,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class WriterFenceIT {
     /** 2026-01-01T10:00:00Z */
     static final long T0 = 1_767_261_600_000L;
-    private static final AtomicInteger DATABASES = new AtomicInteger();
     static final JobID RUN = JobID.generate();
 
     final TestBed bed = TestBed.shared();
@@ -239,12 +236,7 @@ class WriterFenceIT {
     }
 
     private JdbcConfig freshDatabase() throws Exception {
-        String name = "fence_it_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        try (Connection c = bed.jdbc().connect(); Statement st = c.createStatement()) {
-            st.execute("DROP DATABASE IF EXISTS " + name);
-            st.execute("CREATE DATABASE " + name);
-        }
-        JdbcConfig jdbc = new JdbcConfig(bed.stack.postgres.jdbcUrl(name), bed.jdbc().user, 10_000, 60_000, 5_000);
+        JdbcConfig jdbc = new JdbcConfig(bed.emptyDatabase("fence_it").url, bed.jdbc().user, 10_000, 60_000, 5_000);
         Migrations.apply(jdbc, Schema.Flavor.POSTGRES);
         return jdbc;
     }
