@@ -224,19 +224,22 @@ public class JdbcUpsertSink<T> implements Sink<Change<T>> {
                         throw new SuppressRestartsException(new IOException("permanent database error, " + failed, e));
                     }
                     long elapsed = System.currentTimeMillis() - started;
-                    if (auth && elapsed + backoff > jdbc.authRetryTimeMs) {
+                    // Retried for the whole time: the last wait is cut to what is left of it.
+                    long left = (auth ? jdbc.authRetryTimeMs : jdbc.maxRetryTimeMs) - elapsed;
+                    if (auth && left <= 0) {
                         // Not a password being rotated any more: a wrong one. Restarts would not fix it.
                         throw new SuppressRestartsException(new IOException("authentication as " + jdbc.user + " kept failing for " + elapsed
                                 + " ms (jdbc-auth-retry-time); check the password (env " + JobOptions.JDBC_PASSWORD_ENV + " or the file of --"
                                 + JobOptions.JDBC_PASSWORD_FILE.name + "). Last error: " + failed, e));
                     }
-                    if (!auth && elapsed + backoff > jdbc.maxRetryTimeMs) {
+                    if (!auth && left <= 0) {
                         throw new IOException("giving up after " + attempt + " attempts in " + elapsed
                                 + " ms (sink-max-retry-time); the job restarts from its last checkpoint. Last error: " + failed, e);
                     }
                     retries.inc();
-                    LOG.warn("{} database error (attempt {}), retrying in {} ms: {}", auth ? "Authentication" : "Transient", attempt, backoff, failed);
-                    Thread.sleep(backoff); // the task blocks at its next hand-off: back-pressure
+                    long wait = Math.min(backoff, left);
+                    LOG.warn("{} database error (attempt {}), retrying in {} ms: {}", auth ? "Authentication" : "Transient", attempt, wait, failed);
+                    Thread.sleep(wait); // the task blocks at its next hand-off: back-pressure
                     backoff = Math.min(backoff * 2, 5_000);
                 }
             }
