@@ -39,7 +39,7 @@ public final class Bench {
     static final Option<Long> SEED = Option.longValue("seed", 1, "generator seed");
     static final Option<Boolean> CLEAN = Option.flag("clean-input",
             "generate a clean in-order stream (default: realistic adversities: 3% out of order, 2% duplicated, 2% late, 0.5% too late, 1% invalid)");
-    static final Option<String> PARTS = Option.string("parts", "ceiling,bounded,live", "what to measure: any of ceiling, bounded, live");
+    static final Option<String> PARTS = Option.string("parts", "ceiling,bounded,live", "what to measure: any of ceiling, bounded, live, cluster (the bounded runs of --jobs on a real application cluster, beside the MiniCluster)");
     static final Option<String> JOBS = Option.string("jobs", "all", "jobs for the bounded runs (comma-separated names, or all = " + String.join(",", Jobs.all().keySet()) + ")");
     static final Option<String> PARALLELISM = Option.string("parallelism", "1,2", "parallelisms of the bounded runs");
     static final Option<Integer> RUNS = Option.integer("runs", 3, "measured runs per job and parallelism (and ceiling variant); the report quotes medians");
@@ -146,7 +146,7 @@ public final class Bench {
             env.createTopic(Runs.LATE_TOPIC, 1);
             say("Kafka " + env.bootstrap + ", database " + env.jdbc.url + ", Flink REST " + cluster.rest);
 
-            boolean needsTopic = parts.contains("ceiling") || parts.contains("bounded");
+            boolean needsTopic = parts.contains("ceiling") || parts.contains("bounded") || parts.contains("cluster");
             String topic = null;
             if (needsTopic) {
                 long n = s.get(RECORDS);
@@ -196,6 +196,24 @@ public final class Bench {
                                             + " DB rows/hb %.3f, checkpoints %d, load %s", r.job, p, i, r.throughput(), r.runningToEndMs / 1000,
                                     r.throughputFromFirstRow(), r.jvmCpuPerMillion(), r.dbCpuPerMillion(),
                                     r.db.valid ? r.db.rows() / (double) r.records : Double.NaN, r.checkpoints.completed, r.loadAfter));
+                        }
+                    }
+                }
+            }
+
+            if (parts.contains("cluster")) {
+                Path repo = Path.of("").toAbsolutePath();
+                String manifests = dev.heartbeats.cluster.Distribution.render(repo, "local");
+                for (JobLauncher.Job job : jobs(s.get(JOBS))) {
+                    for (int i = 1; i <= s.get(RUNS); i++) {
+                        // Alternating, so that both see the same machine: the real cluster, then the MiniCluster at its parallelism.
+                        Results.BoundedRun real = ClusterBench.run(env, job, topic, res.topicRecords, i, s.get(CHECKPOINT_INTERVAL), repo, manifests);
+                        Results.BoundedRun mini = BoundedBench.run(env, cluster, job, topic, res.topicRecords, real.parallelism, i, s.get(CHECKPOINT_INTERVAL), extra);
+                        res.cluster.add(real);
+                        res.cluster.add(mini);
+                        for (Results.BoundedRun r : List.of(real, mini)) {
+                            say(String.format("cluster part %s p=%d run %d on %s: %,.0f records/s (%.1f s), start-up %.1f s, CPU %.2f s/M, load %s",
+                                    r.job, r.parallelism, i, r.where, r.throughput(), r.runningToEndMs / 1000, r.startupMs / 1000, r.jvmCpuPerMillion(), r.loadAfter));
                         }
                     }
                 }

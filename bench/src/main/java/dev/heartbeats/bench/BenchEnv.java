@@ -119,6 +119,11 @@ final class BenchEnv implements AutoCloseable {
         return total;
     }
 
+    /** The database password, for processes of their own (the embedded server's, or JDBC_PASSWORD's). */
+    String databasePassword() {
+        return stack != null ? stack.postgres.password() : dev.heartbeats.common.config.Settings.env(dev.heartbeats.common.config.JobOptions.JDBC_PASSWORD_ENV, "");
+    }
+
     /** CPU seconds of the database server so far (NaN when it does not run on this machine). */
     double databaseCpuSeconds() {
         return Machine.processTreeCpuSeconds(postmasterPid);

@@ -110,6 +110,29 @@ final class Report {
             sb.append("\n");
         }
 
+        if (!res.cluster.isEmpty()) {
+            sb.append("**Real cluster vs MiniCluster** (part `cluster`: the same pre-loaded topic and bounded run; the job's FlinkDeployment of the"
+                    + " local overlay on JobManager and TaskManager processes of `cluster/dist`, as `hb cluster` runs it, against the MiniCluster"
+                    + " of this JVM at the same parallelism; start-up: from starting the processes, or submitting the job, to all tasks running;"
+                    + " CPU: the cluster's processes, or this whole JVM with the embedded Kafka in it):\n\n");
+            sb.append("| job | where | p | records/s | min-max | start-up s | CPU s / M | machine busy | runs |\n|---|---|---:|---:|---|---:|---:|---:|---:|\n");
+            Map<String, List<Results.BoundedRun>> groups = new LinkedHashMap<>();
+            for (Results.BoundedRun r : res.cluster) groups.computeIfAbsent(r.job + "|" + r.where, k -> new ArrayList<>()).add(r);
+            for (List<Results.BoundedRun> g : groups.values()) {
+                Results.BoundedRun f = g.get(0);
+                List<Double> tp = new ArrayList<>(), su = new ArrayList<>(), cpu = new ArrayList<>(), busy = new ArrayList<>();
+                for (Results.BoundedRun r : g) {
+                    tp.add(r.throughput());
+                    su.add(r.startupMs / 1000);
+                    cpu.add(r.jvmCpuPerMillion());
+                    busy.add(r.machineBusy * 100);
+                }
+                sb.append(String.format("| %s | %s | %d | **%,.0f** | %,.0f-%,.0f | %.1f | %.2f | %.0f%% | %d |%n", f.job, f.where, f.parallelism,
+                        Stats.median(tp), Stats.min(tp), Stats.max(tp), Stats.median(su), Stats.median(cpu), Stats.median(busy), g.size()));
+            }
+            sb.append("\n");
+        }
+
         if (!res.live.isEmpty()) {
             sb.append("**Live runs** (unbounded job at parallelism 1, LiveProducer at a fixed rate, event time = wall clock; latency from the"
                     + " heartbeat handed to the producer to its row visible in the DB, polled every " + LiveBench.POLL_MS + " ms):\n\n");

@@ -22,12 +22,19 @@ final class Results {
     final List<BoundedRun> bounded = new ArrayList<>();
     final List<LiveRun> live = new ArrayList<>();
 
+    static final String MINICLUSTER = "MiniCluster (this JVM)";
+
+    /** The bounded runs on a real application cluster (part cluster), beside the MiniCluster ones. */
+    final List<BoundedRun> cluster = new ArrayList<>();
+
     double ceilingParseMedian() {
         return Stats.median(ceilingParse);
     }
 
     /** One bounded run of one job at one parallelism. */
     static final class BoundedRun {
+        /** Where the job ran: {@link #MINICLUSTER}, or {@link ClusterBench#WHERE}. */
+        String where = MINICLUSTER;
         String job;
         int parallelism;
         int run;

@@ -30,7 +30,7 @@ final class Runs {
     private static Path checkpointRoot;
 
     /** One temporary directory for the checkpoints of every run of this invocation, deleted when the JVM exits. */
-    private static synchronized Path checkpointRoot() throws java.io.IOException {
+    static synchronized Path checkpointRoot() throws java.io.IOException {
         if (checkpointRoot == null) {
             Path root = Files.createTempDirectory("heartbeat-sessions-bench-checkpoints-");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

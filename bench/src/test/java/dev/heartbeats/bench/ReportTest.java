@@ -34,6 +34,17 @@ class ReportTest {
             r.rowCounts.put("watch_segments", 42L);
             res.bounded.add(r);
         }
+        for (String where : List.of(ClusterBench.WHERE, Results.MINICLUSTER)) {
+            Results.BoundedRun r = new Results.BoundedRun();
+            r.where = where;
+            r.job = "segments";
+            r.parallelism = 1;
+            r.records = 1_000_000;
+            r.startupMs = where.equals(Results.MINICLUSTER) ? 2_000 : 9_000;
+            r.runningToEndMs = where.equals(Results.MINICLUSTER) ? 8_000 : 10_000;
+            r.jvmCpuSeconds = 12;
+            res.cluster.add(r);
+        }
         Results.LiveRun live = new Results.LiveRun();
         live.job = "segments";
         live.rate = 30_000;
@@ -52,7 +63,9 @@ class ReportTest {
         String text = Files.readString(readme);
         assertThat(text).doesNotContain("\nold\n")
                 .contains("| segments | 1 | **112,500** | 100,000-125,000 | 28% |")
-                .contains("| segments | 30,000/s | 29,990/s | 500 / 900 / 900 (3) | 1,200 / 1,200 / 1,200 (1) |");
+                .contains("| segments | 30,000/s | 29,990/s | 500 / 900 / 900 (3) | 1,200 / 1,200 / 1,200 (1) |")
+                .contains("| segments | application cluster (processes) | 1 | **100,000** | 100,000-100,000 | 9.0 | 12.00 |")
+                .contains("| segments | MiniCluster (this JVM) | 1 | **125,000** | 125,000-125,000 | 2.0 | 12.00 |");
         assertThat(Files.readAllLines(dir.resolve("report/history-bounded.csv"))).hasSize(2);
         BufferedImage png = ImageIO.read(dir.resolve("report/bench.png").toFile());
         assertThat(png.getWidth()).isEqualTo(1400);

@@ -108,6 +108,14 @@ public final class ApplicationCluster implements AutoCloseable {
         p.waitFor(30, TimeUnit.SECONDS);
     }
 
+    /** The process ids of the JobManager and the TaskManagers started so far (for CPU accounting). */
+    public synchronized List<Long> pids() {
+        List<Long> out = new ArrayList<>();
+        out.add(jobManager.pid());
+        for (Process p : taskManagers) out.add(p.pid());
+        return out;
+    }
+
     public List<URI> metricsEndpoints() {
         List<URI> out = new ArrayList<>();
         out.add(URI.create("http://localhost:" + jobManagerMetricsPort + "/metrics"));
