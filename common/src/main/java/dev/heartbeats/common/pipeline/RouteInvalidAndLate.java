@@ -70,6 +70,7 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
     @Override
     public void processElement(IngestedRecord r, Context ctx, Collector<Heartbeat> out) {
         if (!r.isValid()) {
+            if (r.outsideRange) return;
             invalid.inc();
             ctx.output(INVALID, DeadLetter.of(r, r.invalidReason));
             return;
@@ -79,6 +80,7 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
         Long max = partitionMax.get(partition);
         long watermark = watermark(max);
         if (watermark != Long.MIN_VALUE && watermark - eventTime > allowedLatenessMs) {
+            if (r.outsideRange) return;
             late.inc();
             ctx.output(LATE, DeadLetter.of(r, "too late: event_time " + eventTime + " is " + (watermark - eventTime)
                     + " ms behind the watermark " + watermark + " of partition " + r.partition + " (allowed lateness " + allowedLatenessMs + " ms)"));
