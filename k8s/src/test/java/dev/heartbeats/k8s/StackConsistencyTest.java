@@ -222,7 +222,7 @@ class StackConsistencyTest {
             }
             jobs++;
         }
-        assertThat(jobs).as("FlinkDeployments in overlays/" + overlay).isEqualTo(3);
+        assertThat(jobs).as("FlinkDeployments in overlays/" + overlay).isEqualTo(4);
     }
 
     private static Map<String, String> topicConfig(Map<String, Map<String, Object>> topics, String topic, Map<String, Object> fd) {
