@@ -1,10 +1,12 @@
 package dev.heartbeats.local;
 
+import dev.heartbeats.archive.ArchiveJob;
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Option;
+import dev.heartbeats.common.config.Restatement;
 import dev.heartbeats.common.config.Settings;
 import dev.heartbeats.common.generator.GeneratorConfig;
 import dev.heartbeats.common.generator.HeartbeatGenerator;
@@ -36,7 +38,10 @@ import java.util.concurrent.TimeUnit;
  * Prints what is going on every few seconds; Ctrl-C stops everything and leaves nothing running.
  */
 public final class LocalPipeline {
-    static final Option<String> JOBS = Option.string("jobs", "all", "comma-separated jobs to run (all = " + String.join(",", Jobs.all().keySet()) + ")");
+    static final Option<String> JOBS = Option.string("jobs", "all", "comma-separated jobs to run (all = " + String.join(",", Jobs.withArchive().keySet()) + ")");
+    static final Option<String> ARCHIVE_DIR = Option.string("archive-dir", null,
+            "where the archive job writes (default: with --bootstrap-servers " + RestateCommand.defaultArchive() + ", which hb restate reads; "
+                    + "with embedded services a new temporary folder, since their Kafka starts empty)").optional();
     static final Option<Double> RATE = Option.decimal("rate", 2000, "heartbeats per second the generator sends (live, event time = wall clock)");
     static final Option<Integer> VIEWERS = Option.integer("viewers", 1, "concurrent viewers to simulate instead of a rate (each sends a heartbeat every ~5 s)").optional();
     static final Option<Long> SEED = Option.longValue("seed", 1, "generator seed");
@@ -58,7 +63,7 @@ public final class LocalPipeline {
                     + "empty every run, so their jobs start fresh and are cancelled at the stop").optional();
 
     static final List<Option<?>> OPTIONS = List.of(JOBS, RATE, VIEWERS, SEED, CLEAN, BOOTSTRAP, JDBC_URL, JDBC_USER, PG_PORT, PG_DATA, WEB_PORT,
-            PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION, STATE_DIR);
+            PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION, STATE_DIR, ARCHIVE_DIR);
 
     static String help() {
         return Settings.help("Usage: hb pipeline [settings]\nRuns the whole pipeline locally: Kafka, PostgreSQL, Flink with web UI, generator, jobs.\n"
@@ -131,9 +136,15 @@ public final class LocalPipeline {
         Path checkpoints = resumable ? null : Files.createTempDirectory("hb-checkpoints");
         Map<String, JobConfig> configs = new LinkedHashMap<>();
         Map<String, JobState.Plan> plans = new LinkedHashMap<>();
+        String archive = s.get(ARCHIVE_DIR) != null ? s.get(ARCHIVE_DIR)
+                : resumable ? RestateCommand.defaultArchive() : Files.createTempDirectory("hb-archive").toString();
         for (JobLauncher.Job job : selected) {
             List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap, "--jdbc-url", jdbc.url, "--jdbc-user", jdbc.user,
                     "--parallelism", Integer.toString(parallelism), "--checkpoint-interval", s.get(CHECKPOINT_INTERVAL).toMillis() + "ms"));
+            if (job instanceof ArchiveJob) {
+                args.addAll(List.of("--" + Restatement.ARCHIVE_DIR.name, archive));
+                say("archive: every heartbeat record to " + archive + " (Parquet by UTC date and hour; hb restate --archive " + archive + ")");
+            }
             JobConfig cfg = job.parse(args.toArray(new String[0]));
             Path stateDir = JobState.dirUnder(stateRoot, job.name(), cfg);
             Path checkpointDir = resumable ? new JobState(stateDir, job.name(), cfg).defaultCheckpoints() : checkpoints.resolve(job.name());
@@ -191,7 +202,7 @@ public final class LocalPipeline {
 
     private List<JobLauncher.Job> selectedJobs() {
         String names = s.get(JOBS);
-        if (names.equals("all")) return new ArrayList<>(Jobs.all().values());
+        if (names.equals("all")) return new ArrayList<>(Jobs.withArchive().values());
         List<JobLauncher.Job> out = new ArrayList<>();
         for (String n : names.split(",")) out.add(Jobs.byName(n.trim()));
         return out;
