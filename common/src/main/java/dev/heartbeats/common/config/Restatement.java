@@ -22,8 +22,11 @@ import java.util.List;
  *
  * <p>The defaults, M + G + L + F + out-of-orderness on each side, make the result equal to the live run's when the
  * input arrives about when it happens (event time within F ahead of and the warm-up behind its Kafka timestamp, and
- * some traffic on every partition within the warm-up). A partition that carried a backlog much older than that needs
- * a longer warm-up and cool-down.
+ * some traffic on every partition within the warm-up) and every pair watching at {@code from} had a break (a pause
+ * longer than G, or a stop) within the warm-up: sessions chain (one that reaches M ends and the next starts at the
+ * following heartbeat), so a pair that watches without a break carries its session boundaries from the start of that
+ * viewing. A partition that carried a backlog much older than that, or a player left running for longer than M, needs
+ * a longer warm-up.
  */
 public final class Restatement implements Serializable {
     private static final long serialVersionUID = 1L;
