@@ -69,7 +69,7 @@ class RestatementIT {
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(6).build());
 
-    /** M = 20 min, so that the warm-up and cool-down (M + G + L + F + out-of-orderness, 35 min 35 s) fit a test stream of 4 h. */
+    /** A short M, so that the warm-up and cool-down (M + G + L + F + out-of-orderness) fit a test stream of a few hours. */
     static final ContractParams PARAMS = new ContractParams(30_000, 2.0, 2_000, 600_000, 20 * 60_000L, 300_000);
     static final String[] SETTINGS = {"--max-session", "20min", "--parallelism", "2"};
     static final long HOUR = 3_600_000L;
@@ -87,7 +87,7 @@ class RestatementIT {
         List<GeneratedRecord> records = generate(start, start + 4 * HOUR + 10 * 60_000);
         String archive = dir.resolve("archive").toUri().toString();
 
-        // 1. The archive job, killed in the middle: files committed before the failure stay, nothing is lost or doubled.
+        // The archive job, killed in the middle: files committed before the failure stay, nothing is lost or doubled.
         JobClient archiver = s.start(new ArchiveJob(), "--archive-dir", archive, "--parallelism", "2");
         List<Routing.Input> sent = new ArrayList<>(send(s, records.subList(0, records.size() / 2)));
         awaitArchived(dir, n -> n > 0, Duration.ofSeconds(60));
@@ -109,7 +109,7 @@ class RestatementIT {
         });
         assertThat(Files.list(dir.resolve("archive")).map(p -> p.getFileName().toString())).allMatch(n -> n.startsWith("date="));
 
-        // 2. The live run over Kafka, and the reference.
+        // The live run over Kafka, and the reference.
         runAll(s, Stream.concat(Arrays.stream(SETTINGS), Stream.of("--bounded")).toArray(String[]::new));
         TableSnapshot live = s.tables();
         Routing routing = Routing.of(sent, PARAMS, 5_000);
@@ -125,7 +125,7 @@ class RestatementIT {
         long from = ArchiveLayout.hourOf(first);
         long to = ArchiveLayout.hourOf(last) + HOUR;
 
-        // 3. The whole stream restated from the archive: the live run's tables, dead letters and too-late records.
+        // The whole stream restated from the archive: the live run's tables, dead letters and too-late records.
         String full = "restate_full";
         Restated whole = restate(bed, s, full, archive, from, to);
         TableAssert.assertMatches(whole.tables, expected);
@@ -135,7 +135,7 @@ class RestatementIT {
             assertThat(whole.dlq.get(job)).as("invalid, restated by " + job).isEqualTo(liveDlq.get(job)).isEqualTo(routing.invalid);
         }
 
-        // 4. One hour in the middle: its rows, and the dead letters of its records only.
+        // One hour in the middle: its rows, and the dead letters of its records only.
         long hourFrom = from + 2 * HOUR;
         long hourTo = hourFrom + HOUR;
         assertThat(last).as("the stream reaches past the cool-down").isGreaterThan(hourTo + 36 * 60_000);
@@ -152,7 +152,7 @@ class RestatementIT {
             assertThat(hour.dlq.get(job)).as("invalid in the hour, " + job).isEqualTo(intersect(routing.invalid, hourRecords));
         }
 
-        // 5. Swapping the hour into damaged live tables repairs them; a second swap changes nothing.
+        // Swapping the hour into damaged live tables repairs them; a second swap changes nothing.
         damage(bed.jdbc(), hourFrom);
         assertThat(s.tables().watchSegments).isNotEqualTo(live.watchSegments);
         List<String> tables = RestatedTables.ALL.stream().map(RestatedTables.Table::name).toList();

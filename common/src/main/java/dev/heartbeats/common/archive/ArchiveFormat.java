@@ -59,8 +59,8 @@ public final class ArchiveFormat {
             .named("heartbeat_record");
 
     /**
-     * Row groups of 32 MiB (Parquet's default is 128): a writer holds its open row group in memory, one per bucket
-     * and subtask, and the files roll at a size of the same order anyway.
+     * Row groups a quarter of Parquet's default: a writer holds its open row group in memory, one per bucket and
+     * subtask, and the files roll at a size of the same order anyway.
      */
     static final int ROW_GROUP_BYTES = 32 * 1024 * 1024;
 

@@ -81,7 +81,7 @@ public final class ArchiveLayout {
      * The small-file policy. A bulk format can only be committed whole, so every checkpoint closes the open part
      * files (that is what makes the archive exactly once); in between, a file also rolls when it reaches
      * {@code maxBytes} or has been open for {@code rolloverMs}. The archive job's checkpoint interval therefore
-     * sets how many files an hour gets (k8s: 2 min, about 30 per hour and subtask).
+     * sets how many files an hour gets (k8s/README.md, "The archive").
      */
     public static final class RollingPolicy extends CheckpointRollingPolicy<ArchiveRecord, String> {
         private static final long serialVersionUID = 1L;

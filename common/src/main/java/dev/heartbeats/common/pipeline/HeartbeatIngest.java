@@ -59,7 +59,7 @@ public final class HeartbeatIngest {
     }
 
     /**
-     * The archived records of the restatement's range. One reader (parallelism 1), so that every Kafka partition
+     * The archived records of the restatement's range. One reader (a parallelism of its own), so that every Kafka partition
      * comes in offset order; the routing runs at the same parallelism, chained to it ({@link #route}).
      */
     public static DataStream<IngestedRecord> archiveRecords(StreamExecutionEnvironment env, JobConfig cfg) {

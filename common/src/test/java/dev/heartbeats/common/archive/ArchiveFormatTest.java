@@ -72,7 +72,7 @@ class ArchiveFormatTest {
 
     @Test
     void filesAreOrderedSoThatEveryPartitionIsInOffsetOrder() throws IOException {
-        // c holds the earliest offsets of partition 1 but the latest timestamps: it must still come before b.
+        // c holds the earliest offsets of b's second partition but the latest timestamps: it must still come before b.
         Path a = write("part-a.parquet", List.of(record(0, 0, 100, "k", null), record(0, 1, 101, "k", null)));
         Path b = write("part-b.parquet", List.of(record(0, 2, 50, "k", null), record(1, 5, 51, "k", null)));
         Path c = write("part-c.parquet", List.of(record(1, 3, 900, "k", null), record(1, 4, 901, "k", null)));

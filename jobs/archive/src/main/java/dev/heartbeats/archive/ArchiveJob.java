@@ -47,9 +47,9 @@ public final class ArchiveJob implements JobLauncher.Job {
             "a part file is closed when it has been open this long, besides at every checkpoint");
 
     /**
-     * Checkpoints every 2 minutes when the configuration sets none: each checkpoint closes every open part file (that
-     * is how bulk files are committed exactly once), so the interval decides how many files an hour gets, and how
-     * long a record waits before it is visible in the archive. The archive has no other state to lose time on.
+     * Checkpoints at the interval below when the configuration sets none: each checkpoint closes every open part
+     * file (that is how bulk files are committed exactly once), so the interval decides how many files an hour gets,
+     * and how long a record waits before it is visible in the archive. The archive has no other state to lose time on.
      */
     static final List<JobRuntime.Default> DEFAULTS = List.of(new JobRuntime.Default(CheckpointingOptions.CHECKPOINTING_INTERVAL.key(), "2 min"));
 
