@@ -44,7 +44,7 @@ USAGE
 }
 
 # The Secrets the manifests read (k8s/README.md, "Security"); none of them is in the manifests.
-secrets=(heartbeats-db-segments heartbeats-db-watch-time heartbeats-db-ad-impressions yugabytedb-admin heartbeats-object-storage heartbeats-grafana-db)
+secrets=(heartbeats-db-segments heartbeats-db-watch-time heartbeats-db-ad-impressions heartbeats-db-archive yugabytedb-admin heartbeats-object-storage heartbeats-grafana-db)
 # The key of each, for the local ones this script creates.
 secret_keys() {
   case "$1" in

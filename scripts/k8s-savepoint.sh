@@ -3,7 +3,7 @@
 set -euo pipefail
 
 namespace="heartbeats"
-jobs=(segments watch-time ad-impressions)
+jobs=(segments watch-time ad-impressions archive)
 
 usage() {
   cat <<USAGE

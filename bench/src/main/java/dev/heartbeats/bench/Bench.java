@@ -69,7 +69,8 @@ public final class Bench {
 
     static String help() {
         return Settings.help("Usage: scripts/bench [settings]      the end-to-end benchmark (see bench/README.md)\n"
-                + "       scripts/bench jmh [JMH options]  the JMH microbenchmarks (e.g. scripts/bench jmh -f 1 -wi 3 -i 5 Parse)", OPTIONS);
+                + "       scripts/bench jmh [JMH options]  the JMH microbenchmarks (e.g. scripts/bench jmh -f 1 -wi 3 -i 5 Parse)\n"
+                + "       scripts/bench archive [settings] the archive's size and restatement from it against a Kafka replay", OPTIONS);
     }
 
     public static void main(String[] args) throws Exception {
@@ -77,6 +78,10 @@ public final class Bench {
         Locale.setDefault(Locale.ROOT);
         if (args.length > 0 && args[0].equals("jmh")) {
             org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("archive")) {
+            ArchiveBench.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         if (Settings.wantsHelp(args)) {

@@ -32,10 +32,10 @@ class FlinkResourcesTest {
 
     @ParameterizedTest(name = "overlays/{0}")
     @MethodSource("overlays")
-    void everyOverlayHasTheThreeJobs(String overlay) {
+    void everyOverlayHasTheFourJobs(String overlay) {
         Manifests m = Kustomize.renderOverlay(overlay);
         assertThat(m.ofKind("FlinkDeployment")).extracting(Manifests::name)
-                .containsExactlyInAnyOrder("segments", "watch-time", "ad-impressions");
+                .containsExactlyInAnyOrder("segments", "watch-time", "ad-impressions", "archive");
     }
 
     @ParameterizedTest(name = "overlays/{0}")
@@ -71,7 +71,7 @@ class FlinkResourcesTest {
     @Test
     void theSavepointScriptCreatesAValidFlinkStateSnapshotForEveryJob() {
         CrdSchemas crds = CrdSchemas.load();
-        for (String job : List.of("segments", "watch-time", "ad-impressions")) {
+        for (String job : List.of("segments", "watch-time", "ad-impressions", "archive")) {
             String yaml = Scripts.run("k8s-savepoint.sh", job, "--dry-run").stdout();
             Manifests m = Manifests.parse("k8s-savepoint.sh " + job, yaml);
             assertThat(m.ofKind("FlinkStateSnapshot")).hasSize(1);

@@ -103,7 +103,7 @@ class ImageTest {
                     }
                 }
             }
-            assertThat(tools).as("schema Job + an init container per job").isEqualTo(4);
+            assertThat(tools).as("schema Job + an init container per job").isEqualTo(5);
         }
     }
 

@@ -28,10 +28,11 @@ class RenderedOverlaysTest {
     static final Set<String> COMMON = Set.of(
             "Namespace/heartbeats", "ServiceAccount/heartbeats-flink", "Role/heartbeats-flink", "RoleBinding/heartbeats-flink",
             "Role/heartbeats-deployer", "RoleBinding/heartbeats-deployer",
-            "FlinkDeployment/segments", "FlinkDeployment/watch-time", "FlinkDeployment/ad-impressions",
+            "FlinkDeployment/segments", "FlinkDeployment/watch-time", "FlinkDeployment/ad-impressions", "FlinkDeployment/archive",
             "Kafka/heartbeats", "KafkaNodePool/kafka",
             "KafkaTopic/heartbeats", "KafkaTopic/heartbeats-dlq", "KafkaTopic/heartbeats-late",
-            "KafkaUser/heartbeats-segments", "KafkaUser/heartbeats-watch-time", "KafkaUser/heartbeats-ad-impressions", "KafkaUser/heartbeats-producer",
+            "KafkaUser/heartbeats-segments", "KafkaUser/heartbeats-watch-time", "KafkaUser/heartbeats-ad-impressions", "KafkaUser/heartbeats-archive",
+            "KafkaUser/heartbeats-producer",
             "Job/heartbeats-schema", "NetworkPolicy/yugabytedb", "NetworkPolicy/flink-jobmanagers",
             "PodMonitor/heartbeat-sessions-flink", "PrometheusRule/heartbeat-sessions", "ConfigMap/heartbeat-sessions-dashboard",
             "CronJob/heartbeats-reattribute", "CronJob/heartbeats-retention",
@@ -40,12 +41,12 @@ class RenderedOverlaysTest {
     static final Map<String, Map<String, Integer>> COUNT_PER_KIND = Map.of(
             "local", new TreeMap<>(Map.ofEntries(Map.entry("Namespace", 1), Map.entry("ServiceAccount", 1), Map.entry("Role", 2),
                     Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 3), Map.entry("Job", 2), Map.entry("CronJob", 2),
-                    Map.entry("Deployment", 1), Map.entry("Service", 1), Map.entry("PersistentVolumeClaim", 1), Map.entry("FlinkDeployment", 3),
-                    Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("KafkaUser", 4),
+                    Map.entry("Deployment", 1), Map.entry("Service", 1), Map.entry("PersistentVolumeClaim", 1), Map.entry("FlinkDeployment", 4),
+                    Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("KafkaUser", 5),
                     Map.entry("NetworkPolicy", 2), Map.entry("PodMonitor", 1), Map.entry("PrometheusRule", 1))),
             "prod", new TreeMap<>(Map.ofEntries(Map.entry("Namespace", 1), Map.entry("ServiceAccount", 1), Map.entry("Role", 2),
-                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 3), Map.entry("Job", 1), Map.entry("CronJob", 2), Map.entry("FlinkDeployment", 3),
-                    Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("KafkaUser", 4),
+                    Map.entry("RoleBinding", 2), Map.entry("ConfigMap", 3), Map.entry("Job", 1), Map.entry("CronJob", 2), Map.entry("FlinkDeployment", 4),
+                    Map.entry("Kafka", 1), Map.entry("KafkaNodePool", 1), Map.entry("KafkaTopic", 3), Map.entry("KafkaUser", 5),
                     Map.entry("NetworkPolicy", 2), Map.entry("PodMonitor", 1), Map.entry("PrometheusRule", 1))));
     static final Map<String, Set<String>> ONLY_IN = Map.of(
             "local", Set.of("Deployment/minio", "Service/minio", "PersistentVolumeClaim/minio", "Job/minio-bucket"),
@@ -113,7 +114,7 @@ class RenderedOverlaysTest {
     @Test
     void theBaseRendersOnItsOwnAndEveryOverlayIsDifferent() {
         Manifests base = Manifests.parse("base", Kustomize.render(Repo.k8s().resolve("base")));
-        assertThat(base.ofKind("FlinkDeployment")).hasSize(3);
+        assertThat(base.ofKind("FlinkDeployment")).hasSize(4);
         Set<String> seen = new HashSet<>();
         for (String overlay : overlays()) assertThat(seen.add(Kustomize.render(Repo.overlay(overlay)))).as(overlay).isTrue();
     }

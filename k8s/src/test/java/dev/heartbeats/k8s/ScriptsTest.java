@@ -70,7 +70,7 @@ class ScriptsTest {
         }
         Scripts.Result job = Scripts.run("k8s-savepoint.sh", "sessions", "--dry-run");
         assertThat(job.exit()).isEqualTo(2);
-        assertThat(job.stderr()).contains("unknown job 'sessions' (one of: segments watch-time ad-impressions)");
+        assertThat(job.stderr()).contains("unknown job 'sessions' (one of: segments watch-time ad-impressions archive)");
         assertThat(Scripts.run("k8s-savepoint.sh", "segments", "--dry-run", "--format", "native").exit()).isEqualTo(2);
     }
 

@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SizingTest {
     static final int PEAK = 100_000;
     static final int HEADROOM = 2;
-    static final Map<String, Integer> PER_SLOT = Map.of("segments", 40_000, "watch-time", 60_000, "ad-impressions", 60_000);
+    static final Map<String, Integer> PER_SLOT = Map.of("segments", 40_000, "watch-time", 60_000, "ad-impressions", 60_000, "archive", 100_000);
 
     @Test
     void prodHandlesTwiceThePeak() {

@@ -43,7 +43,7 @@ class StackConsistencyTest {
      * Secrets the overlays expect to exist (none is in the manifests): created by hand for prod, with random passwords
      * by k8s-deploy.sh for local; k8s-deploy.sh checks them. The pull secret is prod's only.
      */
-    static final Set<String> EXTERNAL_SECRETS = Set.of("heartbeats-db-segments", "heartbeats-db-watch-time", "heartbeats-db-ad-impressions",
+    static final Set<String> EXTERNAL_SECRETS = Set.of("heartbeats-db-segments", "heartbeats-db-watch-time", "heartbeats-db-ad-impressions", "heartbeats-db-archive",
             "yugabytedb-admin", "heartbeats-object-storage", "heartbeats-registry", "heartbeats-grafana-db");
 
     /** Secrets the operators create: Strimzi one per KafkaUser and the cluster CA's certificate, cert-manager the YugabyteDB CA (the chart's). */
@@ -250,7 +250,7 @@ class StackConsistencyTest {
             }
             jobs++;
         }
-        assertThat(jobs).as("FlinkDeployments in overlays/" + overlay).isEqualTo(3);
+        assertThat(jobs).as("FlinkDeployments in overlays/" + overlay).isEqualTo(4);
     }
 
     private static Map<String, String> topicConfig(Map<String, Map<String, Object>> topics, String topic, Map<String, Object> fd) {
@@ -351,7 +351,7 @@ class StackConsistencyTest {
                     .isEqualTo(dev.heartbeats.common.tables.Schema.jobRole(job));
             assertThat(JobArgsValue.of(waitArgs, "--jdbc-password-file")).isEqualTo(a.get("--jdbc-password-file"));
         }
-        assertThat(roleFiles.keySet()).containsExactlyInAnyOrder("segments", "watch-time", "ad-impressions");
+        assertThat(roleFiles.keySet()).containsExactlyInAnyOrder("segments", "watch-time", "ad-impressions", "archive");
     }
 
     /** The Secret behind a volume of a FlinkDeployment's pods. */

@@ -54,7 +54,7 @@ final class ClusterCommand {
             UPGRADE_JAR, JOB_ARGS, WORK_DIR, DURATION, STATUS_INTERVAL);
 
     static String help() {
-        return Settings.help("Usage: hb cluster <" + String.join("|", Jobs.all().keySet()) + "> [settings]\n"
+        return Settings.help("Usage: hb cluster <" + String.join("|", Jobs.withArchive().keySet()) + "> [settings]\n"
                 + "Runs the job's FlinkDeployment as the Flink Kubernetes Operator does, on JobManager and TaskManager processes of this machine.", OPTIONS);
     }
 
@@ -77,7 +77,7 @@ final class ClusterCommand {
             System.out.println(help());
             return;
         }
-        if (args.length == 0 || args[0].startsWith("--")) throw new ConfigException("cluster: name the job: hb cluster <" + String.join("|", Jobs.all().keySet()) + "> [settings]");
+        if (args.length == 0 || args[0].startsWith("--")) throw new ConfigException("cluster: name the job: hb cluster <" + String.join("|", Jobs.withArchive().keySet()) + "> [settings]");
         String job = args[0];
         Jobs.byName(job);
         Settings s = Settings.parse(Arrays.copyOfRange(args, 1, args.length), OPTIONS);

@@ -48,7 +48,7 @@ public final class JobCommand {
     /** Runs {@code hb job <name> [settings]} until the job ends or the process is told to stop. */
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || args[0].startsWith("--")) {
-            throw new ConfigException("job: name the job: hb job <" + String.join("|", Jobs.all().keySet()) + "> [settings]");
+            throw new ConfigException("job: name the job: hb job <" + String.join("|", Jobs.withArchive().keySet()) + "> [settings]");
         }
         JobLauncher.Job job = Jobs.byName(args[0]);
         String[] rest = Arrays.copyOfRange(args, 1, args.length);

@@ -1,10 +1,12 @@
 package dev.heartbeats.local;
 
+import dev.heartbeats.archive.ArchiveJob;
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JdbcConfig;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.JobOptions;
 import dev.heartbeats.common.config.Option;
+import dev.heartbeats.common.config.Restatement;
 import dev.heartbeats.common.config.Settings;
 import dev.heartbeats.generator.GeneratorConfig;
 import dev.heartbeats.generator.HeartbeatGenerator;
@@ -37,7 +39,10 @@ import java.util.concurrent.TimeUnit;
  * Prints what is going on every few seconds; Ctrl-C stops everything and leaves nothing running.
  */
 public final class LocalPipeline {
-    static final Option<String> JOBS = Option.string("jobs", "all", "comma-separated jobs to run (all = " + String.join(",", Jobs.all().keySet()) + ")");
+    static final Option<String> JOBS = Option.string("jobs", "all", "comma-separated jobs to run (all = " + String.join(",", Jobs.withArchive().keySet()) + ")");
+    static final Option<String> ARCHIVE_DIR = Option.string("archive-dir", null,
+            "where the archive job writes (default: with --bootstrap-servers " + RestateCommand.defaultArchive() + ", which hb restate reads; "
+                    + "with embedded services a new temporary folder, since their Kafka starts empty)").optional();
     static final Option<Double> RATE = Option.decimal("rate", 2000, "heartbeats per second the generator sends (live, event time = wall clock)");
     static final Option<Integer> VIEWERS = Option.integer("viewers", 1, "concurrent viewers to simulate instead of a rate (each sends a heartbeat every ~5 s)").optional();
     static final Option<Long> SEED = Option.longValue("seed", 1, "generator seed");
@@ -62,7 +67,7 @@ public final class LocalPipeline {
 
     static final List<Option<?>> OPTIONS = JobOptions.concat(List.of(JOBS, RATE, VIEWERS, SEED, CLEAN), JobOptions.concat(JobOptions.kafkaClient(BOOTSTRAP),
             List.of(JDBC_URL, JDBC_USER, JobOptions.JDBC_PASSWORD_FILE, JobOptions.JDBC_SSL_MODE, JobOptions.JDBC_SSL_ROOT_CERT, ROLE_PASSWORD_FILE, PG_PORT, PG_DATA,
-                    WEB_PORT, PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION, STATE_DIR)));
+                    WEB_PORT, PARTITIONS, PARALLELISM, CHECKPOINT_INTERVAL, STATUS_INTERVAL, DURATION, STATE_DIR, ARCHIVE_DIR)));
 
     static String help() {
         return Settings.help("Usage: hb pipeline [settings]\nRuns the whole pipeline locally: Kafka, PostgreSQL, Flink with web UI, generator, jobs.\n"
@@ -150,6 +155,8 @@ public final class LocalPipeline {
         Path checkpoints = resumable ? null : Files.createTempDirectory("hb-checkpoints");
         Map<String, JobConfig> configs = new LinkedHashMap<>();
         Map<String, JobState.Plan> plans = new LinkedHashMap<>();
+        String archive = s.get(ARCHIVE_DIR) != null ? s.get(ARCHIVE_DIR)
+                : resumable ? RestateCommand.defaultArchive() : Files.createTempDirectory("hb-archive").toString();
         for (JobLauncher.Job job : selected) {
             // Each job as its own role (heartbeats_<job>), with its password file if one was given; --jdbc-user is for the setup.
             List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap, "--jdbc-url", jdbc.url,
@@ -158,6 +165,10 @@ public final class LocalPipeline {
             args.addAll(s.toArgs(List.of(JobOptions.JDBC_SSL_MODE, JobOptions.JDBC_SSL_ROOT_CERT)));
             String rolePassword = rolePasswords.get(job.name());
             if (rolePassword != null) args.addAll(List.of("--jdbc-password-file", rolePassword));
+            if (job instanceof ArchiveJob) {
+                args.addAll(List.of("--" + Restatement.ARCHIVE_DIR.name, archive));
+                say("archive: every heartbeat record to " + archive + " (Parquet by UTC date and hour; hb restate --archive " + archive + ")");
+            }
             JobConfig cfg = job.parse(args.toArray(new String[0]));
             Path stateDir = JobState.dirUnder(stateRoot, job.name(), cfg);
             Path checkpointDir = resumable ? new JobState(stateDir, job.name(), cfg).defaultCheckpoints() : checkpoints.resolve(job.name());
@@ -215,7 +226,7 @@ public final class LocalPipeline {
 
     private List<JobLauncher.Job> selectedJobs() {
         String names = s.get(JOBS);
-        if (names.equals("all")) return new ArrayList<>(Jobs.all().values());
+        if (names.equals("all")) return new ArrayList<>(Jobs.withArchive().values());
         List<JobLauncher.Job> out = new ArrayList<>();
         for (String n : names.split(",")) out.add(Jobs.byName(n.trim()));
         return out;

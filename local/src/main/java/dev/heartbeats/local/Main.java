@@ -20,9 +20,10 @@ public final class Main {
             "",
             "Commands:",
             "  pipeline            run everything locally: Kafka, PostgreSQL, Flink + web UI, generator, all jobs",
-            "  job <name>          run one job (" + String.join(", ", Jobs.all().keySet()) + ") on a local Flink against existing Kafka and DB;",
+            "  job <name>          run one job (" + String.join(", ", Jobs.withArchive().keySet()) + ") on a local Flink against existing Kafka and DB;",
             "                      SIGTERM/Ctrl-C stops it with a savepoint (--state-dir), the same command resumes from it",
             "  cluster <name>      run a job's FlinkDeployment as the operator does: JobManager and TaskManager processes, the image's jar",
+            "  restate             recompute the rows of a time range from the archive (hb restate --job all --from ... --to ...)",
             "  schema              migrate a database to the schema this release needs (PostgreSQL or YugabyteDB flavour)",
             "  catalog             load the videos and ads catalog from CSV (idempotent), then re-attribute watch time of videos it now knows",
             "  retention           delete rows older than each table's retention, in bounded batches",
@@ -47,6 +48,10 @@ public final class Main {
                 case "cluster":
                     ClusterCommand.main(rest);
                     System.exit(0);
+                    break;
+                case "restate":
+                    RestateCommand.main(rest);
+                    System.exit(0); // Flink leaves non-daemon threads behind
                     break;
                 case "schema":
                     SchemaCommand.main(rest);

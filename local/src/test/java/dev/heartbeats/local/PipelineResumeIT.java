@@ -1,5 +1,6 @@
 package dev.heartbeats.local;
 
+import dev.heartbeats.common.archive.ArchiveRecord;
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.testing.TestBed;
 import org.junit.jupiter.api.Test;
@@ -9,7 +10,9 @@ import java.io.InputStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -46,6 +49,24 @@ class PipelineResumeIT {
                 .hasMessageContaining("hb job segments --from-savepoint PATH")
                 .hasMessageContaining("a new --group-id");
         assertThat(dir.resolve("elsewhere").resolve("segments-heartbeat-segments").resolve(JobState.RECORD)).doesNotExist();
+    }
+
+    /** The archive job runs in the pipeline: the generator's records end up in committed Parquet files, each once. */
+    @Test
+    void thePipelineArchivesTheInput(@TempDir Path dir) throws Exception {
+        TestBed bed = TestBed.shared();
+        Path archive = dir.resolve("archive");
+        LocalPipeline.main(new String[] {"--bootstrap-servers", bed.stack.kafka.bootstrapServers(), "--jdbc-url", bed.jdbc().url,
+            "--jdbc-user", bed.jdbc().user, "--jobs", "archive", "--archive-dir", archive.toString(), "--rate", "300", "--duration", "15s",
+            "--checkpoint-interval", "2s", "--status-interval", "5s", "--web-port", Integer.toString(freePort()),
+            "--state-dir", dir.resolve("state").toString()});
+        List<ArchiveRecord> archived = RestatementIT.archivedRows(dir);
+        assertThat(archived).as("records archived while the pipeline ran").hasSizeGreaterThan(1000);
+        assertThat(archived.stream().map(a -> a.partition + "@" + a.offset).distinct().count()).as("each once").isEqualTo(archived.size());
+        assertThat(archived).allSatisfy(a -> assertThat(a.topic).isEqualTo("heartbeats"));
+        try (Stream<Path> hours = Files.list(archive)) {
+            assertThat(hours.map(h -> h.getFileName().toString())).allMatch(n -> n.matches("date=\\d{4}-\\d{2}-\\d{2}"));
+        }
     }
 
     private static String[] args(TestBed bed, Path state) throws Exception {

@@ -115,7 +115,11 @@ public final class Migrations {
                 }
             }
         }
+        // A URL that names a schema (currentSchema=..., e.g. a restatement's scratch schema) gets the same migrations
+        // in that schema, created if missing, with its own history.
+        String schema = currentSchema(jdbc.url);
         FluentConfiguration configuration = Flyway.configure()
+                .schemas(schema == null ? new String[0] : new String[] {schema})
                 .dataSource(new ConnectingDataSource(jdbc))
                 .locations(location(f))
                 .table(Schema.HISTORY_TABLE)
@@ -142,9 +146,31 @@ public final class Migrations {
         MigrateResult result = flyway.migrate();
         int after;
         try (Connection c = jdbc.connect()) {
+            // The migrations grant the jobs' roles the public schema (V3, V12); another schema, the same way.
+            if (schema != null) {
+                try (Statement st = c.createStatement()) {
+                    for (String job : SchemaTool.JOBS) {
+                        st.execute("DO $$ BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '" + Schema.jobRole(job) + "') THEN "
+                                + "GRANT USAGE ON SCHEMA \"" + schema.replace("\"", "\"\"") + "\" TO " + Schema.jobRole(job) + "; END IF; END $$");
+                    }
+                }
+            }
             after = Schema.installedVersion(c).orElseThrow(() -> new IllegalStateException("no schema version after migrating " + jdbc.url));
         }
         return new Result(f, before, after, baselined, result.migrationsExecuted);
+    }
+
+    /** The first schema a JDBC URL's {@code currentSchema} parameter names, or {@code null}. */
+    public static String currentSchema(String url) {
+        int q = url.indexOf('?');
+        if (q < 0) return null;
+        for (String param : url.substring(q + 1).split("&")) {
+            if (param.startsWith("currentSchema=")) {
+                String v = java.net.URLDecoder.decode(param.substring("currentSchema=".length()), java.nio.charset.StandardCharsets.UTF_8);
+                return v.split(",")[0].trim();
+            }
+        }
+        return null;
     }
 
     /** Flyway's connections, each opened like the sinks' (the password read at connect time, never held). */

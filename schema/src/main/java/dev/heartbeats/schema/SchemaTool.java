@@ -36,7 +36,7 @@ public final class SchemaTool {
     static final List<Option<?>> MIGRATE_OPTIONS = JobOptions.concat(JobOptions.JDBC_CONNECTION, List.of(FLAVOR, ROLE_PASSWORD_FILE, CREATE_DATABASE));
     static final List<Option<?>> CHECK_OPTIONS = JobOptions.concat(JobOptions.JDBC_CONNECTION, List.of(WAIT));
 
-    static final List<String> JOBS = List.of("segments", "watch-time", "ad-impressions");
+    static final List<String> JOBS = List.of("segments", "watch-time", "ad-impressions", "archive");
 
     static final String USAGE = String.join("\n",
             "Usage: heartbeat-schema migrate [settings]   migrate the database to schema version " + Schema.REQUIRED_VERSION + " (what this release's jobs need)",

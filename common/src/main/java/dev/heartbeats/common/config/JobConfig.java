@@ -30,6 +30,8 @@ public final class JobConfig implements Serializable {
     public final String checkpointDir;
     public final long outOfOrdernessMs;
     public final long idleTimeoutMs;
+    /** Set when the job restates a range from the archive instead of reading Kafka ({@link Restatement}). */
+    public final Restatement restatement;
 
     private JobConfig(String jobName, Settings s) {
         this.jobName = jobName;
@@ -49,8 +51,11 @@ public final class JobConfig implements Serializable {
         if (lateTopic.equals(inputTopic)) throw new ConfigException("--late-topic: must differ from --input-topic (" + inputTopic + ")");
         this.deadLetterMaxBytes = s.get(DEAD_LETTER_MAX_BYTES);
         if (deadLetterMaxBytes < 1024) throw new ConfigException("--dead-letter-max-bytes: must be at least 1024, got " + deadLetterMaxBytes);
+        this.outOfOrdernessMs = s.get(OUT_OF_ORDERNESS).toMillis();
+        this.restatement = Restatement.of(s, params, outOfOrdernessMs);
         String group = s.get(GROUP_ID);
-        this.groupId = group != null ? group : "heartbeat-" + jobName;
+        // A restatement takes its own writer fence: one sharing the live job's group would fence the live job's writers.
+        this.groupId = group != null ? group : "heartbeat-" + jobName + (restatement != null ? "-restate" : "");
         this.startingOffsets = s.get(STARTING_OFFSETS);
         this.bounded = s.get(BOUNDED);
         // The sinks fence stale attempts per consumer group: a later attempt (or deployment) of the same job takes over.
@@ -63,7 +68,6 @@ public final class JobConfig implements Serializable {
         if (checkpointDir != null && !checkpointDir.contains("://")) {
             throw new ConfigException("--checkpoint-dir: '" + checkpointDir + "' must be a URI with a scheme, e.g. file:///tmp/ckpt or s3://bucket/path");
         }
-        this.outOfOrdernessMs = s.get(OUT_OF_ORDERNESS).toMillis();
         this.idleTimeoutMs = s.get(IDLE_TIMEOUT).toMillis();
         if (idleTimeoutMs <= 0) throw new ConfigException("--idle-timeout: must be > 0");
     }
@@ -79,6 +83,7 @@ public final class JobConfig implements Serializable {
 
     public static List<Option<?>> options(List<Option<?>> jobOptions) {
         List<Option<?>> all = new ArrayList<>(COMMON);
+        all.addAll(Restatement.OPTIONS);
         all.addAll(jobOptions);
         return all;
     }

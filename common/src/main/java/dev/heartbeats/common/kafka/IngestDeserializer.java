@@ -25,22 +25,31 @@ public class IngestDeserializer implements KafkaRecordDeserializationSchema<Inge
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<IngestedRecord> out) {
         if (parser == null) parser = new HeartbeatParser();
+        out.collect(ingest(parser, params, record.topic(), record.partition(), record.offset(), record.timestamp(), record.key(), record.value()));
+    }
+
+    /**
+     * One record as every job sees it, from Kafka or from the archive (a restatement): parsed and validated, with its
+     * original bytes and provenance.
+     */
+    public static IngestedRecord ingest(HeartbeatParser parser, ContractParams params, String topic, int partition, long offset, long timestamp,
+                                        byte[] key, byte[] value) {
         IngestedRecord r = new IngestedRecord();
         Heartbeat h = new Heartbeat();
-        String reason = parser.parse(record.value(), h);
-        if (reason == null) reason = params.clockSkewViolation(h.eventTime, record.timestamp());
+        String reason = parser.parse(value, h);
+        if (reason == null) reason = params.clockSkewViolation(h.eventTime, timestamp);
         if (reason == null) {
             r.heartbeat = h;
         } else {
             r.invalidReason = reason;
         }
-        r.key = record.key();
-        r.value = record.value();
-        r.topic = record.topic();
-        r.partition = record.partition();
-        r.offset = record.offset();
-        r.kafkaTimestamp = record.timestamp();
-        out.collect(r);
+        r.key = key;
+        r.value = value;
+        r.topic = topic;
+        r.partition = partition;
+        r.offset = offset;
+        r.kafkaTimestamp = timestamp;
+        return r;
     }
 
     @Override

@@ -16,6 +16,12 @@ public class IngestedRecord {
     public int partition;
     public long offset;
     public long kafkaTimestamp;
+    /**
+     * Read by a restatement only to rebuild state (its warm-up before the range, or the records after it that can
+     * still change the range's rows): it is routed like any other, but its dead letter or too-late record is not sent
+     * again (the run of its own range sends it). Always false for records read from Kafka.
+     */
+    public boolean outsideRange;
 
     public IngestedRecord() {}
 

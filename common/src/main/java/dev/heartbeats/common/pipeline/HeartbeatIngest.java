@@ -1,5 +1,6 @@
 package dev.heartbeats.common.pipeline;
 
+import dev.heartbeats.common.archive.ArchiveSource;
 import dev.heartbeats.common.config.ConfigException;
 import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.JobOptions;
@@ -16,6 +17,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -39,14 +41,32 @@ public final class HeartbeatIngest {
     public static final String ROUTE_UID = "route-invalid-and-late";
     public static final String DLQ_SINK_UID = "dlq-sink";
     public static final String LATE_SINK_UID = "late-sink";
+    /** The archive's file source of a restatement (a bounded run that starts from nothing, never from a savepoint). */
+    public static final String ARCHIVE_SOURCE_UID = "heartbeats-archive-source";
 
     private static final Logger LOG = LoggerFactory.getLogger(HeartbeatIngest.class);
 
     private HeartbeatIngest() {}
 
-    /** Reads {@code cfg.inputTopic} and returns its valid, not-too-late heartbeats; wires the DLQ and late sinks. */
+    /**
+     * Reads {@code cfg.inputTopic} and returns its valid, not-too-late heartbeats; wires the DLQ and late sinks. A
+     * restatement ({@link JobConfig#restatement}) reads the same records from the archive instead: only the source
+     * differs, everything after it is the same code.
+     */
     public static DataStream<Heartbeat> validHeartbeats(StreamExecutionEnvironment env, JobConfig cfg) {
+        if (cfg.restatement != null) return route(archiveRecords(env, cfg), cfg);
         return route(env.fromSource(source(cfg), watermarks(cfg), "Kafka: " + cfg.inputTopic).uid(SOURCE_UID), cfg);
+    }
+
+    /**
+     * The archived records of the restatement's range. One reader (a parallelism of its own), so that every Kafka partition
+     * comes in offset order; the routing runs at the same parallelism, chained to it ({@link #route}).
+     */
+    public static DataStream<IngestedRecord> archiveRecords(StreamExecutionEnvironment env, JobConfig cfg) {
+        LOG.info("Restating {} instead of reading Kafka", cfg.restatement);
+        return env.fromSource(ArchiveSource.of(cfg.restatement, cfg.params), watermarks(cfg), "Archive: " + cfg.restatement.archiveDir)
+                .uid(ARCHIVE_SOURCE_UID)
+                .setParallelism(1);
     }
 
     /** The routing step on any stream of ingested records (tests may bring their own source). */
@@ -55,6 +75,9 @@ public final class HeartbeatIngest {
                 .process(new RouteInvalidAndLate(cfg.params.allowedLatenessMs, cfg.outOfOrdernessMs), HeartbeatSerializer.TYPE)
                 .uid(ROUTE_UID)
                 .name("Validate; route invalid and too-late");
+        // The per-partition too-late state needs each partition's records in offset order: a source with a parallelism
+        // of its own (the archive's single reader) keeps its records on the same subtasks.
+        if (records.getTransformation().isParallelismConfigured()) valid.setParallelism(records.getParallelism());
         valid.getSideOutput(RouteInvalidAndLate.INVALID)
                 .sinkTo(deadLetterSink(cfg, cfg.dlqTopic)).uid(DLQ_SINK_UID).name("Kafka: " + cfg.dlqTopic);
         valid.getSideOutput(RouteInvalidAndLate.LATE)
@@ -90,13 +113,18 @@ public final class HeartbeatIngest {
     }
 
     public static KafkaSource<IngestedRecord> source(JobConfig cfg) {
+        return source(cfg, new IngestDeserializer(cfg.params));
+    }
+
+    /** The Kafka source of the input topic with the job's settings, for any record type (the archive job keeps raw records). */
+    public static <T> KafkaSource<T> source(JobConfig cfg, KafkaRecordDeserializationSchema<T> deserializer) {
         // Our defaults, then the pass-through properties and security (KafkaClientConfig), then what the job requires.
-        KafkaSourceBuilder<IngestedRecord> b = KafkaSource.<IngestedRecord>builder()
+        KafkaSourceBuilder<T> b = KafkaSource.<T>builder()
                 .setProperties(cfg.kafka.properties(Map.of("commit.offsets.on.checkpoint", "true", "partition.discovery.interval.ms", "60000")))
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setTopics(cfg.inputTopic)
                 .setGroupId(cfg.groupId)
-                .setDeserializer(new IngestDeserializer(cfg.params));
+                .setDeserializer(deserializer);
         switch (cfg.startingOffsets) {
             case EARLIEST:
                 b.setStartingOffsets(OffsetsInitializer.earliest());

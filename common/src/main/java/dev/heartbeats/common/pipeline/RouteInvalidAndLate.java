@@ -81,6 +81,7 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
     @Override
     public void processElement(IngestedRecord r, Context ctx, Collector<Heartbeat> out) {
         if (!r.isValid()) {
+            if (r.outsideRange) return;
             invalid.inc();
             invalidTotal.add(1);
             ctx.output(INVALID, DeadLetter.of(r, r.invalidReason));
@@ -91,6 +92,7 @@ public class RouteInvalidAndLate extends ProcessFunction<IngestedRecord, Heartbe
         Long max = partitionMax.get(partition);
         long watermark = watermark(max);
         if (watermark != Long.MIN_VALUE && watermark - eventTime > allowedLatenessMs) {
+            if (r.outsideRange) return;
             late.inc();
             lateTotal.add(1);
             ctx.output(LATE, DeadLetter.of(r, "too late: event_time " + eventTime + " is " + (watermark - eventTime)

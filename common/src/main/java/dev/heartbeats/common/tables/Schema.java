@@ -22,16 +22,16 @@ public final class Schema {
      * The schema version this release's jobs need: the newest migration (a test checks it against the migration
      * files). 1 is the schema of release 0.1.0; 2 adds {@code writer_fence}; 3 the jobs' own roles ({@link #jobRole});
      * 10 and 11 add the readers' indexes and views (the jobs do not use them, but a database without them is not this
-     * release's).
+     * release's); 12 the archive job's role.
      */
-    public static final int REQUIRED_VERSION = 11;
+    public static final int REQUIRED_VERSION = 12;
 
     /** Flyway's history table, where the migrations record what they applied. */
     public static final String HISTORY_TABLE = "flyway_schema_history";
 
     private Schema() {}
 
-    /** The database role a job runs as (migration V3 creates it with only the rights the job needs). */
+    /** The database role a job runs as (migrations V3 and V12 create it with only the rights the job needs). */
     public static String jobRole(String jobName) {
         return "heartbeats_" + jobName.replace('-', '_');
     }

@@ -10,6 +10,7 @@ import dev.heartbeats.common.kafka.DeadLetter;
 import dev.heartbeats.common.pipeline.DataWatermarkOperator;
 import dev.heartbeats.common.pipeline.HeartbeatIngest;
 import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.pipeline.TableSinks;
 import dev.heartbeats.common.pipeline.TableJobs;
 import dev.heartbeats.common.tables.AdImpressionsHourly;
 import dev.heartbeats.common.tables.OutputTables;
@@ -89,7 +90,7 @@ public final class AdImpressionsJob implements TableJobs.HourlyTotalsJob {
     public JobLauncher.Workflow workflow() {
         return (env, cfg) -> {
             DataStream<Heartbeat> heartbeats = HeartbeatIngest.validHeartbeats(env, cfg);
-            wire(heartbeats, cfg, new JdbcUpsertSink<>(cfg.jdbc, OutputTables.AD_IMPRESSIONS_HOURLY));
+            wire(heartbeats, cfg, TableSinks.of(cfg, OutputTables.AD_IMPRESSIONS_HOURLY));
         };
     }
 

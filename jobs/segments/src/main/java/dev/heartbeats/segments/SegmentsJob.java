@@ -4,10 +4,10 @@ import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.contract.Heartbeat;
 import dev.heartbeats.common.jdbc.Change;
-import dev.heartbeats.common.jdbc.JdbcUpsertSink;
 import dev.heartbeats.common.kafka.DeadLetter;
 import dev.heartbeats.common.pipeline.HeartbeatIngest;
 import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.pipeline.TableSinks;
 import dev.heartbeats.common.pipeline.JobRuntime;
 import dev.heartbeats.common.pipeline.PairKey;
 import dev.heartbeats.common.tables.OutputTables;
@@ -104,9 +104,17 @@ public final class SegmentsJob implements JobLauncher.Job {
         return (env, cfg) -> {
             DataStream<Heartbeat> heartbeats = HeartbeatIngest.validHeartbeats(env, cfg);
             wire(heartbeats, cfg,
-                    new JdbcUpsertSink<>(cfg.jdbc, OutputTables.WATCH_SEGMENTS),
-                    new JdbcUpsertSink<>(cfg.jdbc, OutputTables.VIDEO_PROGRESS));
+                    TableSinks.of(cfg, OutputTables.WATCH_SEGMENTS),
+                    TableSinks.of(cfg, OutputTables.VIDEO_PROGRESS));
         };
+    }
+
+    /**
+     * A restatement writes every resume point: a coalesced one held back at the end of the range could be replaced by
+     * a heartbeat after it, whose row the restatement does not write, and the range would end with an older one.
+     */
+    static long progressMinIntervalMs(JobConfig cfg) {
+        return cfg.restatement != null ? 0 : cfg.get(PROGRESS_MIN_INTERVAL).toMillis();
     }
 
     /** The job's own part, on any heartbeat stream and any sinks (tests plug in theirs). */
@@ -115,7 +123,7 @@ public final class SegmentsJob implements JobLauncher.Job {
         SingleOutputStreamOperator<Change<WatchSegment>> segments = heartbeats
                 .keyBy(new PairKey())
                 .transform("Sessionize (user, video)", SEGMENT_CHANGES, new SegmentsOperator(
-                        new SegmentsFunction(cfg.params, cfg.get(PROGRESS_MIN_INTERVAL).toMillis(), cfg.get(SEGMENT_MIN_INTERVAL).toMillis()),
+                        new SegmentsFunction(cfg.params, progressMinIntervalMs(cfg), cfg.get(SEGMENT_MIN_INTERVAL).toMillis()),
                         cfg.get(STATE_CACHE_PAIRS), heartbeats.getExecutionEnvironment().getCheckpointConfig().getCheckpointInterval()))
                 .uid(SESSIONIZE_UID)
                 .name("Sessionize (user, video)");

@@ -9,6 +9,7 @@ import dev.heartbeats.common.kafka.DeadLetter;
 import dev.heartbeats.common.pipeline.DataWatermarkOperator;
 import dev.heartbeats.common.pipeline.HeartbeatIngest;
 import dev.heartbeats.common.pipeline.JobLauncher;
+import dev.heartbeats.common.pipeline.TableSinks;
 import dev.heartbeats.common.pipeline.TableJobs;
 import dev.heartbeats.common.pipeline.PairKey;
 import dev.heartbeats.common.tables.ContentWatchHourly;
@@ -96,7 +97,7 @@ public final class WatchTimeJob implements TableJobs.HourlyTotalsJob {
     public JobLauncher.Workflow workflow() {
         return (env, cfg) -> {
             DataStream<Heartbeat> heartbeats = HeartbeatIngest.validHeartbeats(env, cfg);
-            wire(heartbeats, cfg, new JdbcUpsertSink<>(cfg.jdbc, OutputTables.CONTENT_WATCH_HOURLY));
+            wire(heartbeats, cfg, TableSinks.of(cfg, OutputTables.CONTENT_WATCH_HOURLY));
         };
     }
 

@@ -25,7 +25,8 @@ public final class JobArgs {
     private JobArgs() {}
 
     public static final List<String> SUITE_JOBS = List.of(
-            "dev.heartbeats.segments.SegmentsJob", "dev.heartbeats.watchtime.WatchTimeJob", "dev.heartbeats.adimpressions.AdImpressionsJob");
+            "dev.heartbeats.segments.SegmentsJob", "dev.heartbeats.watchtime.WatchTimeJob", "dev.heartbeats.adimpressions.AdImpressionsJob",
+            "dev.heartbeats.archive.ArchiveJob");
 
     public static List<String> check(Map<String, Object> deployment) {
         List<String> errors = new ArrayList<>();
