@@ -199,11 +199,14 @@ public final class Bench {
                             s.get(LIVE_DURATION).toMillis(), s.get(CHECKPOINT_INTERVAL), extra);
                     res.live.add(r);
                     say(String.format("live %,.0f/s (achieved %,.0f/s): progress p50 %,.0f p99 %,.0f max %,.0f ms (%d samples, %d never seen);"
-                                    + " stop p50 %,.0f p99 %,.0f max %,.0f ms (%d); JVM CPU %.2f s/M; DB rows/hb %.3f; load %s",
+                                    + " stop p50 %,.0f p99 %,.0f max %,.0f ms (%d); JVM CPU %.2f s/M; DB rows/hb %.3f (watch_segments %.3f,"
+                                    + " video_progress %.3f); load %s",
                             rt, r.achievedRate, Stats.median(r.progressLatencyMs), Stats.percentile(r.progressLatencyMs, 99), Stats.max(r.progressLatencyMs),
                             r.progressLatencyMs.size(), r.progressMissing, Stats.median(r.stopLatencyMs), Stats.percentile(r.stopLatencyMs, 99),
                             Stats.max(r.stopLatencyMs), r.stopLatencyMs.size(), r.jvmCpuPerMillion(),
-                            r.db != null && r.db.valid ? r.db.rows() / (double) r.sent : Double.NaN, r.loadAfter));
+                            r.db != null && r.db.valid ? r.db.rows() / (double) r.sent : Double.NaN,
+                            r.db != null && r.db.valid ? r.db.rows("watch_segments") / (double) r.sent : Double.NaN,
+                            r.db != null && r.db.valid ? r.db.rows("video_progress") / (double) r.sent : Double.NaN, r.loadAfter));
                 }
             }
         }
