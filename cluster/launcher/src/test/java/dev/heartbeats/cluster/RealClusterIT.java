@@ -71,6 +71,11 @@ class RealClusterIT {
     static ApplicationCluster start(String job, Scenario s, String savepoint, Map<String, String> edits, String... extra) throws Exception {
         FlinkDeployment d = FlinkDeployment.find(manifests, job);
         d.flinkConfiguration.putAll(edits);
+        return start(d, s, savepoint, extra);
+    }
+
+    static ApplicationCluster start(FlinkDeployment d, Scenario s, String savepoint, String... extra) throws Exception {
+        String job = d.name;
         List<String> args = new ArrayList<>(List.of("--input-topic", s.inputTopic, "--dlq-topic", s.dlqTopic, "--late-topic", s.lateTopic,
                 "--group-id", s.groupId + "-" + job));
         args.addAll(List.of(extra));
@@ -138,6 +143,36 @@ class RealClusterIT {
         after.awaitCheckpointAfterRestore(savepoint, Duration.ofMinutes(2));
         assertThat(after.rest.get("jobs/" + after.plan.jobId + "/checkpoints/config").path("interval").asLong())
                 .as("checkpoint interval set in the manifest").isEqualTo(3_000);
+        DifferentialRun run = feed.get();
+        awaitReference(s, run, "segments");
+    }
+
+    /**
+     * What the operator's autoscaler does with {@code upgradeMode: savepoint}: stop-with-savepoint at one parallelism,
+     * start from the savepoint at another. Live input keeps coming throughout; the key groups (and the rows the
+     * coalescing held back, which move with their pairs) are split over two subtasks of two TaskManagers, and the
+     * tables end exactly as the reference's: nothing lost, nothing counted twice.
+     */
+    @Test
+    void theSegmentsJobIsRescaledThroughASavepointFromOneSubtaskToTwo() throws Exception {
+        Scenario s = bed.scenario("real-cluster-rescale");
+        FlinkDeployment one = FlinkDeployment.find(manifests, "segments");
+        assertThat(one.parallelism).as("the local overlay's parallelism").isEqualTo(1);
+        ApplicationCluster before = start(one, s, null);
+        before.awaitRunning(Duration.ofMinutes(2));
+        CompletableFuture<DifferentialRun> feed = CompletableFuture.supplyAsync(() -> send(s, 14, Duration.ofSeconds(20)));
+        Thread.sleep(6_000);
+        String savepoint = before.stopWithSavepoint(work.resolve("object-storage/savepoints").toUri(), Duration.ofMinutes(2));
+        before.close();
+
+        ApplicationCluster after = start(one.withParallelism(2), s, savepoint);
+        assertThat(after.plan.taskManagers).as("TaskManagers of one slot each").isEqualTo(2);
+        after.awaitCheckpointAfterRestore(savepoint, Duration.ofMinutes(2));
+        List<Integer> keyed = new ArrayList<>();
+        for (var v : after.rest.get("jobs/" + after.plan.jobId).path("vertices")) {
+            if (v.path("name").asText().contains("Sessionize")) keyed.add(v.path("parallelism").asInt());
+        }
+        assertThat(keyed).as("parallelism of the keyed operator after the restore").containsExactly(2);
         DifferentialRun run = feed.get();
         awaitReference(s, run, "segments");
     }
