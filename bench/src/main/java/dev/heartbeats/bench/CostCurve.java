@@ -216,8 +216,9 @@ final class CostCurve {
         Runs.awaitRunning(cluster, before, timeout.toMillis());
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         long lastSaid = System.currentTimeMillis();
+        var result = before.getJobExecutionResult(); // once: see Runs.awaitRunning
         while (Runs.recordsRead(id) < topic.records()) {
-            if (before.getJobExecutionResult().isDone()) before.getJobExecutionResult().get(); // throws the failure
+            if (result.isDone()) result.get(); // throws the failure
             if (System.currentTimeMillis() > deadline) throw new IllegalStateException("restore: the state was not built within " + timeout);
             if (System.currentTimeMillis() - lastSaid >= 15_000) {
                 lastSaid = System.currentTimeMillis();

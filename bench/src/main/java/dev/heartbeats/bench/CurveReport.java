@@ -46,18 +46,28 @@ final class CurveReport {
     }
 
     /**
-     * The knee: the largest audience whose JVM CPU per million heartbeats stays within {@link CostCurve#KNEE_FACTOR}
-     * of the smallest audience's (CPU per heartbeat depends much less on the machine's other load than throughput).
+     * The knee: the largest audience up to which each audience's JVM CPU per million heartbeats stays within
+     * {@link CostCurve#KNEE_FACTOR} of the cheapest smaller one's (CPU per heartbeat moves much less with the
+     * machine's other load than throughput; the cheapest rather than the smallest, since the smallest audience's run
+     * is short and carries the start-up's cost).
      *
      * @return its index in the curve (the last one: no knee within the measured sizes), or -1 for no points
      */
     static int knee(List<Results.CurvePoint> curve) {
         if (curve.isEmpty()) return -1;
-        double base = curve.get(0).run.jvmCpuPerMillion();
+        double cheapest = curve.get(0).run.jvmCpuPerMillion();
         for (int i = 1; i < curve.size(); i++) {
-            if (curve.get(i).run.jvmCpuPerMillion() > base * CostCurve.KNEE_FACTOR) return i - 1;
+            double cost = curve.get(i).run.jvmCpuPerMillion();
+            if (cost > cheapest * CostCurve.KNEE_FACTOR) return i - 1;
+            cheapest = Math.min(cheapest, cost);
         }
         return curve.size() - 1;
+    }
+
+    private static double cheapestUpTo(List<Results.CurvePoint> curve, int k) {
+        double cheapest = Double.MAX_VALUE;
+        for (int i = 0; i <= k; i++) cheapest = Math.min(cheapest, curve.get(i).run.jvmCpuPerMillion());
+        return cheapest;
     }
 
     static String markdown(Results res) {
@@ -99,13 +109,13 @@ final class CurveReport {
             int k = knee(curve);
             Results.CurvePoint kp = curve.get(k);
             if (k == curve.size() - 1) {
-                sb.append(String.format("**Knee:** none up to %,d viewers: the JVM's CPU per million heartbeats stays within %.0f%% of the smallest"
-                        + " audience's (%.2f s).", kp.viewers, (CostCurve.KNEE_FACTOR - 1) * 100, curve.get(0).run.jvmCpuPerMillion()));
+                sb.append(String.format("**Knee:** none up to %,d viewers: the JVM's CPU per million heartbeats stays within %.0f%% of the cheapest"
+                        + " smaller audience's (%.2f s).", kp.viewers, (CostCurve.KNEE_FACTOR - 1) * 100, cheapestUpTo(curve, k)));
             } else {
                 Results.CurvePoint next = curve.get(k + 1);
-                sb.append(String.format("**Knee:** between %,d and %,d viewers. Up to %,d the JVM spends %.2f s of CPU per million heartbeats (smallest"
-                                + " audience: %.2f); at %,d it spends %.2f (x%.2f), and the state cache (%s pairs per subtask) misses %.2f times per heartbeat"
-                                + " instead of %.2f.", kp.viewers, next.viewers, kp.viewers, kp.run.jvmCpuPerMillion(), curve.get(0).run.jvmCpuPerMillion(),
+                sb.append(String.format("**Knee:** between %,d and %,d viewers. Up to %,d the JVM spends %.2f s of CPU per million heartbeats (cheapest"
+                                + " up to there: %.2f); at %,d it spends %.2f (x%.2f), and the state cache (%s pairs per subtask) misses %.2f times per heartbeat"
+                                + " instead of %.2f.", kp.viewers, next.viewers, kp.viewers, kp.run.jvmCpuPerMillion(), cheapestUpTo(curve, k),
                         next.viewers, next.run.jvmCpuPerMillion(), next.run.jvmCpuPerMillion() / kp.run.jvmCpuPerMillion(),
                         res.settings.getOrDefault("state-cache-pairs", "?"), next.cacheMissesPerHeartbeat(), kp.cacheMissesPerHeartbeat()));
             }

@@ -63,9 +63,12 @@ class CurveReportTest {
     void noKneeWhenTheCostPerHeartbeatStaysFlat() {
         List<Results.CurvePoint> flat = List.of(point(20_000, 400_000, 2_000, 5.0, 0.1), point(100_000, 2_000_000, 10_000, 6.2, 0.1));
         assertThat(CurveReport.knee(flat)).isEqualTo(1);
+        // A short smallest run carries the start-up: the knee is judged against the cheapest smaller audience.
+        assertThat(CurveReport.knee(List.of(point(20_000, 100_000, 1_000, 10.0, 0.2), point(100_000, 500_000, 5_000, 5.0, 0.2),
+                point(300_000, 1_500_000, 15_000, 6.0, 0.8), point(1_000_000, 5_000_000, 60_000, 9.0, 1.0)))).isEqualTo(2);
         Results res = results();
         res.curve.addAll(flat);
-        assertThat(CurveReport.markdown(res)).contains("**Knee:** none up to 100,000 viewers");
+        assertThat(CurveReport.markdown(res)).contains("**Knee:** none up to 100,000 viewers: the JVM's CPU per million heartbeats stays within 25% of the cheapest smaller audience's (5.00 s)");
     }
 
     @Test
