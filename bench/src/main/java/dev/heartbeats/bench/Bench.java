@@ -69,6 +69,7 @@ public final class Bench {
 
     static String help() {
         return Settings.help("Usage: scripts/bench [settings]      the end-to-end benchmark (see bench/README.md)\n"
+                + "       scripts/bench curve [settings]   the segments job's cost curve over audience sizes (scripts/bench curve --help)\n"
                 + "       scripts/bench jmh [JMH options]  the JMH microbenchmarks (e.g. scripts/bench jmh -f 1 -wi 3 -i 5 Parse)\n"
                 + "       scripts/bench archive [settings] the archive's size and restatement from it against a Kafka replay", OPTIONS);
     }
@@ -82,6 +83,10 @@ public final class Bench {
         }
         if (args.length > 0 && args[0].equals("archive")) {
             ArchiveBench.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("curve")) {
+            CostCurve.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         if (Settings.wantsHelp(args)) {
@@ -154,27 +159,10 @@ public final class Bench {
             boolean needsTopic = parts.contains("ceiling") || parts.contains("bounded") || parts.contains("cluster");
             String topic = null;
             if (needsTopic) {
-                long n = s.get(RECORDS);
-                topic = "bench-" + n + "-" + s.get(VIEWERS) + "v-" + s.get(SEED) + (s.get(CLEAN) ? "-clean" : "-adv");
-                env.createTopic(topic, partitions);
-                long have = env.topicSize(topic);
-                if (have != n) {
-                    if (have > 0) {
-                        env.deleteTopic(topic);
-                        Thread.sleep(2000);
-                        env.createTopic(topic, partitions);
-                    }
-                    say(String.format("pre-loading %,d records from %,d viewers into %s (%d partitions) ...", n, s.get(VIEWERS), topic, partitions));
-                    long t0 = System.nanoTime();
-                    try (LiveProducer producer = new LiveProducer(env.kafka, topic)) {
-                        producer.sendAll(new HeartbeatGenerator(base.toBuilder().maxRecords(n).build().endingAt(System.currentTimeMillis())));
-                    }
-                    res.preloadSeconds = (System.nanoTime() - t0) / 1e9;
-                    say(String.format("pre-loaded in %.1f s", res.preloadSeconds));
-                } else {
-                    say(String.format("reusing %s (%,d records)", topic, n));
-                }
-                res.topicRecords = env.topicSize(topic);
+                Topic t = topic(env, base, s.get(RECORDS), s.get(SEED), s.get(CLEAN), partitions);
+                topic = t.name;
+                res.preloadSeconds = t.preloadSeconds;
+                res.topicRecords = t.records;
             }
 
             if (parts.contains("ceiling")) {
@@ -234,11 +222,14 @@ public final class Bench {
                             s.get(LIVE_DURATION).toMillis(), s.get(CHECKPOINT_INTERVAL), extra);
                     res.live.add(r);
                     say(String.format("live %,.0f/s (achieved %,.0f/s): progress p50 %,.0f p99 %,.0f max %,.0f ms (%d samples, %d never seen);"
-                                    + " stop p50 %,.0f p99 %,.0f max %,.0f ms (%d); JVM CPU %.2f s/M; DB rows/hb %.3f; load %s",
+                                    + " stop p50 %,.0f p99 %,.0f max %,.0f ms (%d); JVM CPU %.2f s/M; DB rows/hb %.3f (watch_segments %.3f,"
+                                    + " video_progress %.3f); load %s",
                             rt, r.achievedRate, Stats.median(r.progressLatencyMs), Stats.percentile(r.progressLatencyMs, 99), Stats.max(r.progressLatencyMs),
                             r.progressLatencyMs.size(), r.progressMissing, Stats.median(r.stopLatencyMs), Stats.percentile(r.stopLatencyMs, 99),
                             Stats.max(r.stopLatencyMs), r.stopLatencyMs.size(), r.jvmCpuPerMillion(),
-                            r.db != null && r.db.valid ? r.db.rows() / (double) r.sent : Double.NaN, r.loadAfter));
+                            r.db != null && r.db.valid ? r.db.rows() / (double) r.sent : Double.NaN,
+                            r.db != null && r.db.valid ? r.db.rows("watch_segments") / (double) r.sent : Double.NaN,
+                            r.db != null && r.db.valid ? r.db.rows("video_progress") / (double) r.sent : Double.NaN, r.loadAfter));
                 }
             }
         }
@@ -251,6 +242,38 @@ public final class Bench {
             Report.write(res, readme, dir, true);
             say("report: " + readme.toAbsolutePath() + ", " + dir.resolve("bench.png").toAbsolutePath());
         }
+    }
+
+    /** A pre-loaded input topic: its name, records, and the seconds its pre-loading took (0 when reused). */
+    record Topic(String name, long records, double preloadSeconds) {}
+
+    /**
+     * The input topic of {@code n} records generated from {@code base} (its viewers, seed and adversities name it):
+     * reused when it exists with exactly that many records, else (re)created and pre-loaded with the production
+     * {@link LiveProducer} settings.
+     */
+    static Topic topic(BenchEnv env, GeneratorConfig base, long n, long seed, boolean clean, int partitions) throws Exception {
+        String topic = "bench-" + n + "-" + base.viewers() + "v-" + seed + (clean ? "-clean" : "-adv");
+        env.createTopic(topic, partitions);
+        long have = env.topicSize(topic);
+        double seconds = 0;
+        if (have != n) {
+            if (have > 0) {
+                env.deleteTopic(topic);
+                Thread.sleep(2000);
+                env.createTopic(topic, partitions);
+            }
+            say(String.format("pre-loading %,d records from %,d viewers into %s (%d partitions) ...", n, base.viewers(), topic, partitions));
+            long t0 = System.nanoTime();
+            try (LiveProducer producer = new LiveProducer(env.kafka, topic)) {
+                producer.sendAll(new HeartbeatGenerator(base.toBuilder().maxRecords(n).build().endingAt(System.currentTimeMillis())));
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+            say(String.format("pre-loaded in %.1f s", seconds));
+        } else {
+            say(String.format("reusing %s (%,d records)", topic, n));
+        }
+        return new Topic(topic, env.topicSize(topic), seconds);
     }
 
     private static List<JobLauncher.Job> jobs(String names) {
@@ -268,11 +291,17 @@ public final class Bench {
     static String commit() {
         try {
             Path git = Path.of(".git");
+            Path common = git;
+            if (Files.isRegularFile(git)) { // a worktree: .git names its own git directory, whose commondir holds the refs
+                git = Path.of(Files.readString(git).trim().substring("gitdir: ".length()));
+                Path commondir = git.resolve("commondir");
+                common = Files.exists(commondir) ? git.resolve(Files.readString(commondir).trim()).normalize() : git;
+            }
             String head = Files.readString(git.resolve("HEAD")).trim();
             if (head.startsWith("ref: ")) {
-                Path ref = git.resolve(head.substring(5));
+                Path ref = common.resolve(head.substring(5));
                 if (Files.exists(ref)) return Files.readString(ref).trim().substring(0, 10);
-                for (String line : Files.readAllLines(git.resolve("packed-refs"))) {
+                for (String line : Files.readAllLines(common.resolve("packed-refs"))) {
                     if (line.endsWith(head.substring(5))) return line.substring(0, 10);
                 }
                 return head;

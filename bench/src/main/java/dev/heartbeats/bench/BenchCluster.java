@@ -40,7 +40,12 @@ final class BenchCluster implements AutoCloseable {
     }
 
     StreamExecutionEnvironment environment() {
-        return StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(), rest.getPort(), new Configuration());
+        return environment(new Configuration());
+    }
+
+    /** @param conf job settings submitted with the job graph, e.g. the savepoint to restore from */
+    StreamExecutionEnvironment environment(Configuration conf) {
+        return StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(), rest.getPort(), conf);
     }
 
     @Override

@@ -20,6 +20,16 @@ final class BoundedBench {
 
     static Results.BoundedRun run(BenchEnv env, BenchCluster cluster, JobLauncher.Job job, String topic, long records, int parallelism,
                                   int run, String checkpointInterval, List<String> extraArgs) throws Exception {
+        return run(env, cluster, job, topic, records, parallelism, run, checkpointInterval, extraArgs, 0);
+    }
+
+    /**
+     * @param checkpointAtRecords when the job has read this many records (&gt; 0), a checkpoint is triggered through
+     *                            REST, so that a run shorter than the checkpoint interval still reports its state and
+     *                            a checkpoint of it (the cost curve); 0: only the periodic ones
+     */
+    static Results.BoundedRun run(BenchEnv env, BenchCluster cluster, JobLauncher.Job job, String topic, long records, int parallelism,
+                                  int run, String checkpointInterval, List<String> extraArgs, long checkpointAtRecords) throws Exception {
         TableSnapshot.truncateOutputs(env.jdbc);
         Results.BoundedRun r = new Results.BoundedRun();
         r.job = job.name();
@@ -37,10 +47,12 @@ final class BoundedBench {
         // from the JobManager's timestamps) can be picked from the samples.
         List<double[]> samples = new ArrayList<>();
         long firstRow = -1;
+        String checkpointRequest = null;
         try (Connection c = env.jdbc.connect()) {
             var result = client.getJobExecutionResult();
             double dbCpu = env.databaseCpuSeconds();
             long dbSampledAt = System.currentTimeMillis();
+            long saidAt = System.currentTimeMillis();
             while (!result.isDone()) {
                 long[] mach = Machine.machineJiffies();
                 long now = System.currentTimeMillis();
@@ -51,6 +63,14 @@ final class BoundedBench {
                 samples.add(new double[] {now, Machine.processCpuSeconds(), dbCpu, mach[0], mach[1]});
                 r.heapInUseMax = Math.max(r.heapInUseMax, Machine.heapInUse());
                 if (firstRow < 0 && Runs.anyOutputRow(c)) firstRow = System.currentTimeMillis();
+                if (now - saidAt >= 30_000) { // progress of a long run
+                    saidAt = now;
+                    Bench.say(String.format("  ... %,d of %,d records read", Runs.recordsRead(id), records));
+                }
+                if (checkpointAtRecords > 0 && r.checkpointTriggeredAtRecords == 0 && Runs.recordsRead(id) >= checkpointAtRecords) {
+                    r.checkpointTriggeredAtRecords = Runs.recordsRead(id);
+                    checkpointRequest = cluster.api.triggerCheckpoint(client.getJobID());
+                }
                 try {
                     result.get(firstRow < 0 ? 20 : 100, TimeUnit.MILLISECONDS);
                 } catch (java.util.concurrent.TimeoutException stillRunning) {
@@ -78,12 +98,15 @@ final class BoundedBench {
 
         Thread.sleep(500); // the sinks' backends have exited and published their counters
         r.db = DbStats.read(env.jdbc).minus(dbBefore);
+        if (checkpointRequest != null) cluster.api.checkpointTriggered(client.getJobID(), checkpointRequest, java.time.Duration.ofSeconds(10));
         r.checkpoints = CheckpointStats.of(cluster.api, client.getJobID());
         r.sinkRows = CapturingReporter.sum(id, "rowsUpserted") + CapturingReporter.sum(id, "rowsDeleted");
         r.sinkStatements = CapturingReporter.sum(id, "batchesExecuted");
         r.sinkTransactions = CapturingReporter.sum(id, "transactions");
         r.invalid = CapturingReporter.sum(id, "heartbeatsInvalid");
         r.tooLate = CapturingReporter.sum(id, "heartbeatsTooLate");
+        r.cacheMisses = CapturingReporter.sum(id, "stateCacheMisses");
+        r.cacheEvictions = CapturingReporter.sum(id, "stateCacheEvictions");
         r.rowCounts = DbStats.rowCounts(env.jdbc);
         if (System.getenv("BENCH_DEBUG_METRICS") != null) CapturingReporter.dump(id);
         CapturingReporter.forget(id);

@@ -56,4 +56,27 @@ final class CheckpointStats {
         if (finished == 0) finished = j.path("end-time").asLong();
         return new long[] {allRunning, finished};
     }
+
+    /**
+     * How a restored job came up, by the JobManager's per-subtask timestamps: when the first subtask started
+     * restoring its state (INITIALIZING), when the last one was RUNNING, and the longest INITIALIZING -> RUNNING of
+     * one subtask (its state restore).
+     *
+     * @return {first INITIALIZING, last RUNNING, slowest subtask's restore} in epoch ms / ms (0 where unknown)
+     */
+    static long[] restoreWindow(FlinkRest rest, JobID job) throws IOException, InterruptedException {
+        JsonNode j = rest.get("jobs/" + job);
+        long first = Long.MAX_VALUE, last = 0, slowest = 0;
+        for (JsonNode v : j.path("vertices")) {
+            JsonNode times = rest.get("jobs/" + job + "/vertices/" + v.path("id").asText() + "/subtasktimes");
+            for (JsonNode st : times.path("subtasks")) {
+                long init = st.path("timestamps").path("INITIALIZING").asLong();
+                long running = st.path("timestamps").path("RUNNING").asLong();
+                if (init > 0) first = Math.min(first, init);
+                last = Math.max(last, running);
+                if (init > 0 && running >= init) slowest = Math.max(slowest, running - init);
+            }
+        }
+        return new long[] {first == Long.MAX_VALUE ? 0 : first, last, slowest};
+    }
 }

@@ -42,7 +42,7 @@ import java.util.function.ToDoubleFunction;
  */
 final class Plot {
     private static final int PANEL_W = 700, H = 600, FOOTER = 28;
-    private static final Color[] SERIES = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd)};
+    static final Color[] SERIES = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd)};
 
     private Plot() {}
 
@@ -143,11 +143,11 @@ final class Plot {
         plot.getRangeAxis().setUpperBound(Math.max(plot.getRangeAxis().getUpperBound(), value * 1.1));
     }
 
-    private static BasicStroke dashed() {
+    static BasicStroke dashed() {
         return new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f);
     }
 
-    private static void style(JFreeChart chart) {
+    static void style(JFreeChart chart) {
         chart.setBackgroundPaint(Color.WHITE);
         chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         chart.getPlot().setBackgroundPaint(Color.WHITE);

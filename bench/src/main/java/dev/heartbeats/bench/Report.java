@@ -37,7 +37,7 @@ final class Report {
         }
     }
 
-    private static String replaceBlock(String text, String start, String end, String content) {
+    static String replaceBlock(String text, String start, String end, String content) {
         int a = text.indexOf(start), b = text.indexOf(end);
         if (a < 0 || b < a) return text + "\n" + start + "\n" + content + "\n" + end + "\n";
         return text.substring(0, a + start.length()) + "\n" + content + "\n" + text.substring(b);

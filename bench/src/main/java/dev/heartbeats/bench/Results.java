@@ -21,6 +21,9 @@ final class Results {
     final List<Double> ceilingParse = new ArrayList<>();
     final List<BoundedRun> bounded = new ArrayList<>();
     final List<LiveRun> live = new ArrayList<>();
+    /** The cost curve ({@code scripts/bench curve}): one bounded run per audience size, and the rescaled restore. */
+    final List<CurvePoint> curve = new ArrayList<>();
+    Restore restore;
 
     static final String MINICLUSTER = "MiniCluster (this JVM)";
 
@@ -57,6 +60,11 @@ final class Results {
         long sinkTransactions;
         long invalid;
         long tooLate;
+        /** The segments job's state cache: pairs read from RocksDB, and pairs written back and dropped to make room. */
+        long cacheMisses;
+        long cacheEvictions;
+        /** Records read when the run's extra checkpoint was triggered (0: none was). */
+        long checkpointTriggeredAtRecords;
         Map<String, Long> rowCounts = new LinkedHashMap<>();
 
         double throughput() {
@@ -105,5 +113,35 @@ final class Results {
         double dbCpuPerMillion() {
             return dbCpuSeconds / sent * 1e6;
         }
+    }
+
+    /** One audience size of the cost curve: the bounded run of the segments job over its topic. */
+    static final class CurvePoint {
+        long viewers;
+        double preloadSeconds;
+        BoundedRun run;
+
+        double cacheMissesPerHeartbeat() {
+            return run.cacheMisses / (double) run.records;
+        }
+    }
+
+    /** The largest audience's state taken at one parallelism with a savepoint and restored at another. */
+    static final class Restore {
+        long viewers;
+        int fromParallelism;
+        int toParallelism;
+        String savepointFormat;
+        /** Job start -> every record of the topic read (the state built), and the stop-with-savepoint. */
+        double buildSeconds;
+        double savepointSeconds;
+        long savepointBytes;
+        /** Submit -> every task running (restored); the slowest subtask's INITIALIZING -> RUNNING. */
+        double submitToRunningSeconds;
+        double slowestSubtaskRestoreSeconds;
+        /** State of the restored job's first checkpoint (full size), when it completed one. */
+        long restoredStateBytes;
+        String loadBefore;
+        String loadAfter;
     }
 }

@@ -4,6 +4,8 @@ import dev.heartbeats.common.config.JobConfig;
 import dev.heartbeats.common.config.Option;
 import dev.heartbeats.common.pipeline.JobLauncher;
 import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 
 import java.nio.file.Files;
@@ -45,6 +47,11 @@ final class Runs {
         return checkpointRoot;
     }
 
+    /** A new directory under this invocation's checkpoint root (deleted when the JVM exits), e.g. for savepoints. */
+    static Path tempDir(String prefix) throws java.io.IOException {
+        return Files.createTempDirectory(checkpointRoot(), prefix);
+    }
+
     static synchronized String unique(String prefix) {
         return prefix + "-" + System.currentTimeMillis() + "-" + (++counter);
     }
@@ -78,14 +85,30 @@ final class Runs {
     }
 
     static JobClient start(BenchCluster cluster, JobLauncher.Job job, String[] args) throws Exception {
+        return start(cluster, job, args, null);
+    }
+
+    /** @param savepoint the savepoint (or retained checkpoint) to restore the job from; null: a fresh start */
+    static JobClient start(BenchCluster cluster, JobLauncher.Job job, String[] args, String savepoint) throws Exception {
         JobConfig cfg = job.parse(args);
-        return job.start(cluster.environment(), cfg);
+        Configuration conf = new Configuration();
+        if (savepoint != null) conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        return job.start(cluster.environment(conf), cfg);
+    }
+
+    /** Records the job has read and judged so far: valid, invalid and too late (the ingest's counters, every subtask). */
+    static long recordsRead(String jobId) {
+        return CapturingReporter.sum(jobId, "heartbeatsValid") + CapturingReporter.sum(jobId, "heartbeatsInvalid")
+                + CapturingReporter.sum(jobId, "heartbeatsTooLate");
     }
 
     /** Waits until every task of the job runs; returns the time (ms) it happened. */
     static long awaitRunning(BenchCluster cluster, JobClient client, long timeoutMs) throws Exception {
         long deadline = System.currentTimeMillis() + timeoutMs;
         JobID id = client.getJobID();
+        // Asked for once: each call of a REST cluster client's getJobExecutionResult starts its own poller of the job's
+        // result, and each poll makes the JobMaster archive the whole execution graph.
+        var result = client.getJobExecutionResult();
         while (System.currentTimeMillis() < deadline) {
             if (System.getenv("BENCH_DEBUG_METRICS") != null) {
                 StringBuilder sb = new StringBuilder("vertices:");
@@ -93,7 +116,7 @@ final class Runs {
                 System.out.println(System.currentTimeMillis() + " " + sb);
             }
             if (cluster.api.allTasksRunning(id) || "FINISHED".equals(cluster.api.state(id))) return System.currentTimeMillis();
-            if (client.getJobExecutionResult().isDone()) client.getJobExecutionResult().get(); // throws the failure
+            if (result.isDone()) result.get(); // throws the failure
             Thread.sleep(10);
         }
         throw new IllegalStateException("job " + id + " not running after " + timeoutMs + " ms");
@@ -104,6 +127,19 @@ final class Runs {
             client.cancel().get(60, TimeUnit.SECONDS);
         } catch (Exception ignored) {
             // finished already, or the cluster goes down next
+        }
+        awaitResult(client);
+    }
+
+    /**
+     * Waits for the job's end and fetches its result (a stopped or cancelled job's included): the MiniCluster keeps
+     * unfetched results and waits minutes for them when it closes.
+     */
+    static void awaitResult(JobClient client) {
+        try {
+            client.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // cancelled or failed: the result was fetched all the same
         }
     }
 

@@ -3,8 +3,10 @@ package dev.heartbeats.k8s;
 import dev.heartbeats.k8s.support.Kustomize;
 import dev.heartbeats.k8s.support.Manifests;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.util.TimeUtils;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 
 import static dev.heartbeats.k8s.support.Manifests.at;
@@ -39,6 +41,42 @@ class SizingTest {
             long perSlotMemory = MemorySize.parse(at(fd, "spec.taskManager.resource.memory").toString()).getMebiBytes() / slots;
             assertThat(perSlotMemory).as(job + ": MiB per slot (RocksDB block cache and write buffers)").isGreaterThanOrEqualTo(2048);
             assertThat(at(fd, "spec.taskManager.resource.ephemeralStorage")).as(job + ": room for RocksDB on local disk").isNotNull();
+        }
+    }
+
+    /**
+     * The autoscaler of every prod job (k8s/README.md, "Autoscaling"): on, within bounds that keep every subtask
+     * reading as many partitions (max parallelism a divisor of the partition count, never above it nor above the key
+     * groups), from a minimum of two up through the starting parallelism; a utilization band around the target; and
+     * metrics trusted again only after a rescale's restart is over.
+     */
+    @Test
+    void prodAutoscalerBoundsFitThePartitions() {
+        Manifests prod = Kustomize.renderOverlay("prod");
+        int partitions = ((Number) at(prod.get("KafkaTopic", "heartbeats"), "spec.partitions")).intValue();
+        for (Map<String, Object> fd : prod.ofKind("FlinkDeployment")) {
+            String job = Manifests.name(fd);
+            Map<String, Object> conf = Manifests.map(at(fd, "spec.flinkConfiguration"));
+            assertThat(conf.get("job.autoscaler.enabled")).as(job + ": autoscaler on").isEqualTo("true");
+            int min = Integer.parseInt(conf.get("job.autoscaler.vertex.min-parallelism").toString());
+            int max = Integer.parseInt(conf.get("job.autoscaler.vertex.max-parallelism").toString());
+            int parallelism = ((Number) at(fd, "spec.job.parallelism")).intValue();
+            int keyGroups = Integer.parseInt(conf.get("pipeline.max-parallelism").toString());
+            assertThat(min).as(job + ": min parallelism").isGreaterThanOrEqualTo(2).isLessThanOrEqualTo(parallelism);
+            assertThat(max).as(job + ": max parallelism").isGreaterThanOrEqualTo(parallelism).isGreaterThanOrEqualTo(min)
+                    .isLessThanOrEqualTo(partitions).isLessThanOrEqualTo(keyGroups);
+            assertThat(partitions % max).as(job + ": max parallelism " + max + " divides the " + partitions + " partitions").isZero();
+            double target = Double.parseDouble(conf.get("job.autoscaler.utilization.target").toString());
+            double low = Double.parseDouble(conf.get("job.autoscaler.utilization.min").toString());
+            double high = Double.parseDouble(conf.get("job.autoscaler.utilization.max").toString());
+            assertThat(target).as(job + ": utilization target inside its band").isGreaterThan(low).isLessThan(high);
+            assertThat(high).as(job + ": headroom above the band").isLessThan(1.0);
+            Duration restart = TimeUtils.parseDuration(conf.get("job.autoscaler.restart.time").toString());
+            Duration stabilization = TimeUtils.parseDuration(conf.get("job.autoscaler.stabilization.interval").toString());
+            Duration window = TimeUtils.parseDuration(conf.get("job.autoscaler.metrics.window").toString());
+            assertThat(stabilization).as(job + ": no metrics from a rescale's restart").isGreaterThanOrEqualTo(restart);
+            assertThat(window).as(job + ": the metrics window spans several checkpoint intervals")
+                    .isGreaterThanOrEqualTo(TimeUtils.parseDuration(conf.get("execution.checkpointing.interval").toString()).multipliedBy(10));
         }
     }
 

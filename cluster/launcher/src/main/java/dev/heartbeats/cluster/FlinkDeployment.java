@@ -79,6 +79,28 @@ public final class FlinkDeployment {
     }
 
     /** The FlinkDeployment named {@code name} among rendered manifests (a multi-document YAML). */
+    /** A copy with another spec.job.parallelism: what the operator's autoscaler (or an edit of the manifest) sets. */
+    public FlinkDeployment withParallelism(int newParallelism) {
+        if (newParallelism < 1) throw new ConfigException("FlinkDeployment " + name + ": spec.job.parallelism must be >= 1, got " + newParallelism);
+        return new FlinkDeployment(this, newParallelism);
+    }
+
+    private FlinkDeployment(FlinkDeployment d, int newParallelism) {
+        name = d.name;
+        flinkConfiguration = new LinkedHashMap<>(d.flinkConfiguration);
+        logConfiguration = d.logConfiguration;
+        jarUri = d.jarUri;
+        entryClass = d.entryClass;
+        args = d.args;
+        parallelism = newParallelism;
+        upgradeMode = d.upgradeMode;
+        allowNonRestoredState = d.allowNonRestoredState;
+        jobManagerMemory = d.jobManagerMemory;
+        taskManagerMemory = d.taskManagerMemory;
+        env = d.env;
+        kubernetesOnly = d.kubernetesOnly;
+    }
+
     public static FlinkDeployment find(String renderedYaml, String name) {
         List<String> seen = new ArrayList<>();
         for (Object doc : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(renderedYaml)) {

@@ -163,12 +163,45 @@ public final class FlinkRest {
         return get("jobs/" + job + "/checkpoints");
     }
 
+    /**
+     * Triggers a checkpoint of the job's configured type now (besides the periodic ones); its request id. Read its
+     * outcome with {@link #checkpointTriggered}: the REST server keeps an operation's result until it is read (a
+     * MiniCluster waits minutes for that when it shuts down).
+     */
+    public String triggerCheckpoint(JobID job) throws IOException, InterruptedException {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("checkpointType", "CONFIGURED");
+        return post("jobs/" + job + "/checkpoints", body).path("request-id").asText();
+    }
+
+    /**
+     * The outcome of a triggered checkpoint, waiting for it up to {@code timeout}: its id, or -1 if it failed (a job
+     * that finished first) or did not complete in time.
+     */
+    public long checkpointTriggered(JobID job, String requestId, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        do {
+            JsonNode s = get("jobs/" + job + "/checkpoints/" + requestId);
+            if ("COMPLETED".equals(s.path("status").path("id").asText())) {
+                JsonNode op = s.path("operation");
+                return op.has("failure-cause") ? -1 : op.path("checkpointId").asLong(-1);
+            }
+            Thread.sleep(200);
+        } while (System.currentTimeMillis() < deadline);
+        return -1;
+    }
+
     /** Stop-with-savepoint (no drain, canonical format), as the operator's savepoint upgrade does; the savepoint's path. */
     public String stopWithSavepoint(JobID job, String targetDirectory, Duration timeout) throws IOException, InterruptedException {
+        return stopWithSavepoint(job, targetDirectory, "CANONICAL", timeout);
+    }
+
+    /** Stop-with-savepoint (no drain) in the given format ({@code CANONICAL} or {@code NATIVE}); the savepoint's path. */
+    public String stopWithSavepoint(JobID job, String targetDirectory, String formatType, Duration timeout) throws IOException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
         body.put("targetDirectory", targetDirectory);
         body.put("drain", false);
-        body.put("formatType", "CANONICAL");
+        body.put("formatType", formatType);
         String trigger = post("jobs/" + job + "/stop", body).path("request-id").asText();
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (System.currentTimeMillis() < deadline) {

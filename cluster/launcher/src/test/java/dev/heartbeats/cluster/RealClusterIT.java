@@ -64,13 +64,11 @@ class RealClusterIT {
     }
 
     static ApplicationCluster start(String job, Scenario s, String savepoint, String... extra) throws Exception {
-        return start(job, s, savepoint, Map.of(), extra);
+        return start(FlinkDeployment.find(manifests, job), s, savepoint, extra);
     }
 
-    /** @param edits changes to the FlinkDeployment's flinkConfiguration, as a user would make in the manifest */
-    static ApplicationCluster start(String job, Scenario s, String savepoint, Map<String, String> edits, String... extra) throws Exception {
-        FlinkDeployment d = FlinkDeployment.find(manifests, job);
-        d.flinkConfiguration.putAll(edits);
+    static ApplicationCluster start(FlinkDeployment d, Scenario s, String savepoint, String... extra) throws Exception {
+        String job = d.name;
         List<String> args = new ArrayList<>(List.of("--input-topic", s.inputTopic, "--dlq-topic", s.dlqTopic, "--late-topic", s.lateTopic,
                 "--group-id", s.groupId + "-" + job));
         args.addAll(List.of(extra));
@@ -122,22 +120,37 @@ class RealClusterIT {
         assertMetricsExist(c);
     }
 
+    /**
+     * The operator's savepoint upgrade, which is also what its autoscaler does: stop-with-savepoint, then a fresh
+     * cluster from the savepoint, here at another parallelism (one subtask to two, on two TaskManagers: the key groups
+     * and the rows the coalescing held back move with their pairs) and with a runtime setting changed in the manifest.
+     * Live input keeps coming throughout; the tables end exactly as the reference's: nothing lost, nothing doubled.
+     */
     @Test
-    void theSegmentsJobIsUpgradedThroughASavepointOnAFreshCluster() throws Exception {
+    void theSegmentsJobIsUpgradedAndRescaledThroughASavepointOnAFreshCluster() throws Exception {
         Scenario s = bed.scenario("real-cluster-upgrade");
-        ApplicationCluster before = start("segments", s, null);
+        FlinkDeployment one = FlinkDeployment.find(manifests, "segments");
+        assertThat(one.parallelism).as("the local overlay's parallelism").isEqualTo(1);
+        ApplicationCluster before = start(one, s, null);
         before.awaitRunning(Duration.ofMinutes(2));
         CompletableFuture<DifferentialRun> feed = CompletableFuture.supplyAsync(() -> send(s, 13, Duration.ofSeconds(20)));
         Thread.sleep(6_000);
         String savepoint = before.stopWithSavepoint(work.resolve("object-storage/savepoints").toUri(), Duration.ofMinutes(2));
         before.close();
 
-        // The upgrade also changes a runtime setting in the manifest: the Flink configuration owns it, the job's own
-        // default (30 s) must not override it.
-        ApplicationCluster after = start("segments", s, savepoint, Map.of("execution.checkpointing.interval", "3 s"));
+        // The Flink configuration owns the runtime settings: the job's own default (30 s) must not override it.
+        FlinkDeployment two = FlinkDeployment.find(manifests, "segments").withParallelism(2);
+        two.flinkConfiguration.put("execution.checkpointing.interval", "3 s");
+        ApplicationCluster after = start(two, s, savepoint);
+        assertThat(after.plan.taskManagers).as("TaskManagers of one slot each").isEqualTo(2);
         after.awaitCheckpointAfterRestore(savepoint, Duration.ofMinutes(2));
         assertThat(after.rest.get("jobs/" + after.plan.jobId + "/checkpoints/config").path("interval").asLong())
                 .as("checkpoint interval set in the manifest").isEqualTo(3_000);
+        List<Integer> keyed = new ArrayList<>();
+        for (var v : after.rest.get("jobs/" + after.plan.jobId).path("vertices")) {
+            if (v.path("name").asText().contains("Sessionize")) keyed.add(v.path("parallelism").asInt());
+        }
+        assertThat(keyed).as("parallelism of the keyed operator after the restore").containsExactly(2);
         DifferentialRun run = feed.get();
         awaitReference(s, run, "segments");
     }

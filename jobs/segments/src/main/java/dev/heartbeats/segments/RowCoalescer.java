@@ -63,6 +63,7 @@ final class RowCoalescer {
     private final TreeMap<Long, List<PairRows>> ticks = new TreeMap<>();
     private long timerAt = Long.MAX_VALUE;
     private final Counter rowsCoalesced;
+    private final Counter rowsUnchanged;
     private final Counter segmentsSuperseded;
 
     /**
@@ -77,6 +78,7 @@ final class RowCoalescer {
         this.progressIntervalMs = progressIntervalMs;
         this.segmentsSuperseded = segmentsSuperseded;
         rowsCoalesced = metrics.counter("rowsCoalesced");
+        rowsUnchanged = metrics.counter("rowsUnchanged");
     }
 
     PairRows rowsOf(String userId, String videoId) {
@@ -87,12 +89,23 @@ final class RowCoalescer {
         return rowsCoalesced.getCount();
     }
 
+    /** Rows not written because the table held them already. */
+    long rowsUnchanged() {
+        return rowsUnchanged.getCount();
+    }
+
     /** One cached pair's rows: what waits, and when its last rows went out. */
     final class PairRows implements PairTimelineFunction.Rows {
         private final String userId;
         private final String videoId;
         private WatchSegment pendingSegment;
         private VideoProgress pendingProgress;
+        /**
+         * The rows this pair last wrote while cached (null: unknown): a row equal to them is not written again, since
+         * the table holds it already. A delete of that segment forgets it.
+         */
+        private WatchSegment writtenSegment;
+        private VideoProgress writtenProgress;
         /** The waiting rows changed since they were last stored. */
         private boolean pendingChanged;
         /** The keyed state holds waiting rows of this pair ({@link PendingRows}). */
@@ -125,9 +138,12 @@ final class RowCoalescer {
             if (pendingSegment != null && pendingSegment.segmentStart != row.segmentStart) emitSegment(now);
             boolean waiting = pendingSegment != null;
             if (waiting) rowsCoalesced.inc();
+            // A segment the table does not have yet (the pair's first, or one a seek or a new session started) appears
+            // at once; only its growth is coalesced.
+            boolean first = !waiting && (writtenSegment == null || writtenSegment.segmentStart != row.segmentStart);
             setPendingSegment(row);
             long onSchedule = onSchedule(now, row.segmentEnd, segmentIntervalMs);
-            if (immediate || segmentIntervalMs <= 0 || segmentWrittenAt == Long.MIN_VALUE || onSchedule - segmentWrittenAt >= segmentIntervalMs) {
+            if (immediate || first || segmentIntervalMs <= 0 || onSchedule - segmentWrittenAt >= segmentIntervalMs) {
                 emitSegment(now);
             } else if (!waiting) {
                 segmentDueAt = now + Math.min(segmentIntervalMs, segmentWrittenAt + segmentIntervalMs - onSchedule);
@@ -142,6 +158,7 @@ final class RowCoalescer {
                 setPendingSegment(null); // superseded: must not be written after the delete
                 rowsCoalesced.inc();
             }
+            if (writtenSegment != null && writtenSegment.segmentStart == segmentStart) writtenSegment = null;
             host.emitSegment(Change.delete(WatchSegment.key(userId, videoId, segmentStart)));
         }
 
@@ -219,15 +236,26 @@ final class RowCoalescer {
             pendingChanged = true;
         }
 
+        /** Writes the waiting segment row, unless the table holds it already (then its interval does not restart). */
         private void emitSegment(long now) {
-            host.emitSegment(Change.upsert(pendingSegment));
-            segmentWrittenAt = onSchedule(now, pendingSegment.segmentEnd, segmentIntervalMs);
+            if (pendingSegment.equals(writtenSegment)) {
+                rowsUnchanged.inc();
+            } else {
+                host.emitSegment(Change.upsert(pendingSegment));
+                segmentWrittenAt = onSchedule(now, pendingSegment.segmentEnd, segmentIntervalMs);
+                writtenSegment = pendingSegment;
+            }
             setPendingSegment(null);
         }
 
         private void emitProgress(long now) {
-            host.emitProgress(Change.upsert(pendingProgress));
-            progressWrittenAt = onSchedule(now, pendingProgress.eventTime, progressIntervalMs);
+            if (pendingProgress.equals(writtenProgress)) {
+                rowsUnchanged.inc();
+            } else {
+                host.emitProgress(Change.upsert(pendingProgress));
+                progressWrittenAt = onSchedule(now, pendingProgress.eventTime, progressIntervalMs);
+                writtenProgress = pendingProgress;
+            }
             setPendingProgress(null);
         }
     }

@@ -47,12 +47,15 @@ public final class SegmentsJob implements JobLauncher.Job {
     public static final Option<Duration> PROGRESS_MIN_INTERVAL = Option.duration("progress-min-interval", "4s",
             "minimum time between two video_progress writes of one (user, video) pair; the latest always follows (0s: every change)");
     /**
-     * The same for the open segment's watch_segments row; closed, stopped or superseded segments are written at once.
-     * Above the heartbeat period, so that in steady playback about every other heartbeat's segment update is merged
-     * into the next one (an open segment then lags by up to this much: it still "grows as it goes on").
+     * The same for the open segment's watch_segments row; a new segment's first row and closed, stopped or superseded
+     * segments are written at once. Several heartbeat periods long, so that in steady playback the open segment's row
+     * grows once every few heartbeats instead of with each (an open segment then lags by up to this much: it appears at
+     * once and still "grows as it goes on"); together with one resume point per heartbeat this keeps live traffic at
+     * about one database row per heartbeat (LiveWritesTest, bench/README.md).
      */
-    public static final Option<Duration> SEGMENT_MIN_INTERVAL = Option.duration("segment-min-interval", "10s",
-            "minimum time between two writes of a pair's open segment row; a closed, stopped or superseded segment is written at once (0s: every change)");
+    public static final Option<Duration> SEGMENT_MIN_INTERVAL = Option.duration("segment-min-interval", "30s",
+            "minimum time between two writes of a pair's open segment row; a new segment's first row and a closed, stopped or superseded segment"
+                    + " are written at once (0s: every change)");
     public static final Option<Long> STATE_CACHE_PAIRS = Option.longValue("state-cache-pairs", 200_000,
             "pairs per subtask whose state is kept in memory between checkpoints in front of RocksDB (~1 KB each; 0: every heartbeat reads and writes RocksDB,"
                     + " and only video_progress is coalesced)");

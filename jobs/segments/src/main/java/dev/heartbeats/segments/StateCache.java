@@ -227,8 +227,9 @@ final class StateCache {
 
     /** The cache's counters, for the log at the end of the input. */
     String stats() {
-        return String.format("%,d pairs cached, %,d misses, %,d evictions, %,d write-backs (%,d ahead of a barrier), %,d rows coalesced",
-                entries.size(), misses.getCount(), evictions.getCount(), writeBacks.getCount(), writtenAhead.getCount(), rows.rowsCoalesced());
+        return String.format("%,d pairs cached, %,d misses, %,d evictions, %,d write-backs (%,d ahead of a barrier), %,d rows coalesced, %,d unchanged rows not rewritten",
+                entries.size(), misses.getCount(), evictions.getCount(), writeBacks.getCount(), writtenAhead.getCount(), rows.rowsCoalesced(),
+                rows.rowsUnchanged());
     }
 
     long evictions() {

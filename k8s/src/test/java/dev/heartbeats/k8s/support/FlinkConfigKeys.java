@@ -49,7 +49,28 @@ public final class FlinkConfigKeys {
             ConfigOptions.key("kubernetes.operator.savepoint.history.max.count").intType().defaultValue(10),
             ConfigOptions.key("kubernetes.operator.savepoint.history.max.age").durationType().defaultValue(Duration.ofHours(24)),
             ConfigOptions.key("kubernetes.operator.savepoint.dispose-on-delete").booleanType().defaultValue(false),
-            ConfigOptions.key("kubernetes.operator.deployment.rollback.enabled").booleanType().defaultValue(false));
+            ConfigOptions.key("kubernetes.operator.deployment.rollback.enabled").booleanType().defaultValue(false),
+            // The autoscaler's (flink-autoscaler: AutoScalerOptions, prefix job.autoscaler.), as of operator 1.15.
+            ConfigOptions.key("job.autoscaler.enabled").booleanType().defaultValue(false),
+            ConfigOptions.key("job.autoscaler.scaling.enabled").booleanType().defaultValue(true),
+            ConfigOptions.key("job.autoscaler.metrics.window").durationType().defaultValue(Duration.ofMinutes(15)),
+            ConfigOptions.key("job.autoscaler.stabilization.interval").durationType().defaultValue(Duration.ofMinutes(5)),
+            ConfigOptions.key("job.autoscaler.utilization.target").doubleType().defaultValue(0.7),
+            ConfigOptions.key("job.autoscaler.utilization.max").doubleType().noDefaultValue(),
+            ConfigOptions.key("job.autoscaler.utilization.min").doubleType().noDefaultValue(),
+            ConfigOptions.key("job.autoscaler.scale-down.interval").durationType().defaultValue(Duration.ofHours(1)),
+            ConfigOptions.key("job.autoscaler.vertex.min-parallelism").intType().defaultValue(1),
+            ConfigOptions.key("job.autoscaler.vertex.max-parallelism").intType().defaultValue(200),
+            ConfigOptions.key("job.autoscaler.scale-down.max-factor").doubleType().defaultValue(0.6),
+            ConfigOptions.key("job.autoscaler.scale-up.max-factor").doubleType().defaultValue(100000.),
+            ConfigOptions.key("job.autoscaler.catch-up.duration").durationType().defaultValue(Duration.ofMinutes(30)),
+            ConfigOptions.key("job.autoscaler.restart.time").durationType().defaultValue(Duration.ofMinutes(5)),
+            ConfigOptions.key("job.autoscaler.restart.time-tracking.enabled").booleanType().defaultValue(false),
+            ConfigOptions.key("job.autoscaler.restart.time-tracking.limit").durationType().defaultValue(Duration.ofMinutes(15)),
+            ConfigOptions.key("job.autoscaler.scaling.key-group.partitions.adjust.mode").enumType(AdjustMode.class).defaultValue(AdjustMode.EVENLY_SPREAD));
+
+    /** The values of {@code job.autoscaler.scaling.key-group.partitions.adjust.mode} (JobVertexScaler.KeyGroupOrPartitionsAdjustMode). */
+    public enum AdjustMode { EVENLY_SPREAD, MAXIMIZE_UTILISATION }
 
     /** Keys of the S3 filesystem plugins (flink-s3-fs-hadoop/-presto), forwarded to the S3 client (fs.s3a.*). */
     public static final List<ConfigOption<?>> FILESYSTEM_OPTIONS = List.of(
