@@ -176,10 +176,15 @@ public final class JobCommand {
 
     /** Separates this command's own settings from the job's (which the job's parser checks). */
     static void split(String[] args, List<String> jobArgs, List<String> ownArgs) {
+        split(args, OPTIONS, jobArgs, ownArgs);
+    }
+
+    /** Separates a command's own settings ({@code options}) from the job's, which go to the job's parser. */
+    static void split(String[] args, List<Option<?>> options, List<String> jobArgs, List<String> ownArgs) {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String name = a.startsWith("--") ? a.substring(2).split("=", 2)[0] : null;
-            boolean own = name != null && OPTIONS.stream().anyMatch(o -> o.name.equals(name));
+            boolean own = name != null && options.stream().anyMatch(o -> o.name.equals(name));
             List<String> to = own ? ownArgs : jobArgs;
             to.add(a);
             if (own && !a.contains("=") && i + 1 < args.length) to.add(args[++i]);

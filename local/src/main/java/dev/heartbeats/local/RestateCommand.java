@@ -349,14 +349,7 @@ public final class RestateCommand {
 
     /** Separates this command's own settings from the jobs'. */
     static void split(String[] args, List<String> jobArgs, List<String> ownArgs) {
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String name = a.startsWith("--") ? a.substring(2).split("=", 2)[0] : null;
-            boolean own = name != null && OPTIONS.stream().anyMatch(o -> o.name.equals(name));
-            List<String> to = own ? ownArgs : jobArgs;
-            to.add(a);
-            if (own && !a.contains("=") && i + 1 < args.length) to.add(args[++i]);
-        }
+        JobCommand.split(args, OPTIONS, jobArgs, ownArgs);
     }
 
     static void say(String line) {
