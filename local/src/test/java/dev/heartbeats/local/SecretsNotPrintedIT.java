@@ -82,7 +82,9 @@ class SecretsNotPrintedIT {
                     "--kafka-sasl-user", "pipeline", "--kafka-truststore", truststore.toString(),
                     "--kafka-keystore", client.keystore().toString(), "--kafka-keystore-password-file", keystorePasswordFile.toString(),
                     "--jdbc-url", pg.jdbcUrl(), "--jdbc-user", "hb_admin", "--jdbc-ssl-mode", "verify-full", "--jdbc-ssl-root-cert", certs.caCertificate().toString(),
-                    "--web-port", Integer.toString(freePort()), "--rate", "300", "--checkpoint-interval", "3s", "--status-interval", "3s", "--duration", "50s"));
+                    "--web-port", Integer.toString(freePort()), "--rate", "300", "--checkpoint-interval", "3s", "--status-interval", "3s", "--duration", "50s",
+                    // The jobs' state of this run only (the default, ~/.hb/state, would outlive the test and refuse the next run's broker).
+                    "--state-dir", dir.resolve("state").toString()));
             for (Map.Entry<String, Path> e : rolePasswords.entrySet()) command.addAll(List.of("--role-password-file", e.getKey() + "=" + e.getValue()));
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             pb.environment().put(JobOptions.KAFKA_SASL_PASSWORD_ENV, saslPassword);
