@@ -75,14 +75,24 @@ public final class HeartbeatIngest {
                 .process(new RouteInvalidAndLate(cfg.params.allowedLatenessMs, cfg.outOfOrdernessMs), HeartbeatSerializer.TYPE)
                 .uid(ROUTE_UID)
                 .name("Validate; route invalid and too-late");
-        // The per-partition too-late state needs each partition's records in offset order: a source with a parallelism
-        // of its own (the archive's single reader) keeps its records on the same subtasks.
-        if (records.getTransformation().isParallelismConfigured()) valid.setParallelism(records.getParallelism());
+        inPartitionOrder(valid, records);
         valid.getSideOutput(RouteInvalidAndLate.INVALID)
                 .sinkTo(deadLetterSink(cfg, cfg.dlqTopic)).uid(DLQ_SINK_UID).name("Kafka: " + cfg.dlqTopic);
         valid.getSideOutput(RouteInvalidAndLate.LATE)
                 .sinkTo(deadLetterSink(cfg, cfg.lateTopic)).uid(LATE_SINK_UID).name("Kafka: " + cfg.lateTopic);
         return valid;
+    }
+
+    /**
+     * Runs {@code step} at the parallelism of {@code input} when that was set on it, and returns it. The too-late decision
+     * and the keyed steps' state need every Kafka partition's records in offset order up to the first {@code keyBy}: a
+     * source with a parallelism of its own (the archive's single reader) must not be followed by a step at the job's
+     * parallelism, which Flink would feed round robin and so reorder. Every step between the source and the first
+     * {@code keyBy} goes through here; {@code RestatementOrderTest} checks each job's graph.
+     */
+    public static <T> SingleOutputStreamOperator<T> inPartitionOrder(SingleOutputStreamOperator<T> step, DataStream<?> input) {
+        if (input.getTransformation().isParallelismConfigured()) step.setParallelism(input.getParallelism());
+        return step;
     }
 
     /**

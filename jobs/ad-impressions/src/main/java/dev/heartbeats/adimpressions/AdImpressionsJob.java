@@ -97,10 +97,10 @@ public final class AdImpressionsJob implements TableJobs.HourlyTotalsJob {
     /** The job's own part, on any heartbeat stream and any sink (tests plug in theirs). */
     public static DataStream<Change<AdImpressionsHourly>> wire(DataStream<Heartbeat> heartbeats, JobConfig cfg,
                                                                Sink<Change<AdImpressionsHourly>> sink) {
-        SingleOutputStreamOperator<Row> views = heartbeats
-                .filter(new AdsOnly())
+        SingleOutputStreamOperator<Heartbeat> ads = HeartbeatIngest.inPartitionOrder(heartbeats.filter(new AdsOnly()), heartbeats)
                 .uid(AD_FILTER_UID)
-                .name("Ad heartbeats")
+                .name("Ad heartbeats");
+        SingleOutputStreamOperator<Row> views = ads
                 .keyBy(new AdViewKey())
                 .transform("Ad views per (user, video, ad)", AdViewsFunction.ROWS.typeInfo(), new DataWatermarkOperator<>(new AdViewsFunction(cfg.params)))
                 .uid(AD_VIEWS_UID)
