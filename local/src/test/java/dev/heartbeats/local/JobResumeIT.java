@@ -2,6 +2,7 @@ package dev.heartbeats.local;
 
 import dev.heartbeats.common.contract.ContractParams;
 import dev.heartbeats.generator.GeneratorConfig;
+import dev.heartbeats.segments.SegmentsJob;
 import dev.heartbeats.common.tables.TableSnapshot;
 import dev.heartbeats.testing.ContractReference;
 import dev.heartbeats.testing.DifferentialRun;
@@ -92,7 +93,7 @@ class JobResumeIT {
 
     /** The settings both runs get: the scenario's topics and group, reading from the committed offsets (hb job's default). */
     static String[] jobArgs(Scenario s, String... extra) {
-        List<String> a = new ArrayList<>(Arrays.asList(s.args("--starting-offsets", "committed-or-earliest", "--checkpoint-interval", "2s")));
+        List<String> a = new ArrayList<>(Arrays.asList(s.args(new SegmentsJob(), "--starting-offsets", "committed-or-earliest", "--checkpoint-interval", "2s")));
         a.addAll(Arrays.asList(extra));
         a.add(0, "segments");
         a.add(0, "job");

@@ -74,7 +74,7 @@ final class JobSet implements AutoCloseable {
     private JobClient submit(JobLauncher.Job job, String savepoint) throws Exception {
         List<String> args = new ArrayList<>(Arrays.asList(extra));
         args.addAll(List.of("--group-id", scenario.groupId + "-" + job.name()));
-        JobConfig cfg = job.parse(scenario.args(args.toArray(new String[0])));
+        JobConfig cfg = job.parse(scenario.args(job, args.toArray(new String[0])));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         if (savepoint != null) {
             Configuration restore = new Configuration();

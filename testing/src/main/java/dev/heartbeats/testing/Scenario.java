@@ -74,6 +74,24 @@ public final class Scenario {
         return a.toArray(new String[0]);
     }
 
+    /**
+     * Settings the tests run a job with when it has them, before {@code extra}: the open segment's row at most every
+     * second instead of the production 30 s (tested on its own in LiveWritesTest), so that a test waiting for a live
+     * segment to grow does not wait half a minute each time.
+     */
+    static final Map<String, String> JOB_TEST_DEFAULTS = Map.of("segment-min-interval", "1s");
+
+    /** {@link #args(String...)} for {@code job}, with the {@link #JOB_TEST_DEFAULTS} of the options it has. */
+    public String[] args(JobLauncher.Job job, String... extra) {
+        List<String> a = new ArrayList<>();
+        for (var o : job.options()) {
+            String value = JOB_TEST_DEFAULTS.get(o.name);
+            if (value != null) a.addAll(List.of("--" + o.name, value));
+        }
+        a.addAll(Arrays.asList(extra));
+        return args(a.toArray(new String[0]));
+    }
+
     /** Sends heartbeats as the contract's JSON, keyed by user id, in list order, and waits for the broker's ack. */
     public void send(List<Heartbeat> heartbeats) {
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
@@ -175,7 +193,7 @@ public final class Scenario {
 
     /** Starts a job from a savepoint ({@code null}: from scratch) on the test's MiniCluster. */
     public JobClient startFromSavepoint(JobLauncher.Job job, String savepointPath, String... extraArgs) throws Exception {
-        JobConfig cfg = job.parse(args(extraArgs));
+        JobConfig cfg = job.parse(args(job, extraArgs));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         if (savepointPath != null) {
             Configuration restore = new Configuration();

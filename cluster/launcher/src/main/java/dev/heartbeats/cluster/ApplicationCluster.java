@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -287,14 +288,27 @@ public final class ApplicationCluster implements AutoCloseable {
         return out;
     }
 
+    /**
+     * A port that is free now, below Linux's ephemeral range (32768 and up): a port the kernel handed out for a listen
+     * on port 0 is one it may also hand to the next outgoing connection (a Kafka client's, say) before the process we
+     * start here binds it; the processes would then fail with "could not start rest endpoint".
+     */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = random.nextInt(FIXED_PORTS_FROM, FIXED_PORTS_TO);
+            try (ServerSocket s = new ServerSocket(port)) {
+                s.setReuseAddress(true);
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
         }
+        throw new UncheckedIOException(new IOException("no free port between " + FIXED_PORTS_FROM + " and " + FIXED_PORTS_TO));
     }
+
+    private static final int FIXED_PORTS_FROM = 20_000;
+    private static final int FIXED_PORTS_TO = 32_000;
 
     /** Stops every process (SIGTERM, then SIGKILL after a grace period), as deleting the deployment would. */
     @Override

@@ -125,7 +125,9 @@ class SegmentsJobIT {
             s.awaitTables(t -> t.watchSegments.size() == 1 && t.watchSegments.get(0).heartbeats == 2, WAIT);
 
             s.send(List.of(hb("u4", "v3", 5_000, 5_000, PLAY)));
-            TableSnapshot t = s.awaitTables(x -> x.watchSegments.size() == 1 && x.watchSegments.get(0).heartbeats == 3, WAIT);
+            // The rewritten segment goes out at once; the resume point within its coalescing interval.
+            TableSnapshot t = s.awaitTables(x -> x.watchSegments.size() == 1 && x.watchSegments.get(0).heartbeats == 3
+                    && x.videoProgress.size() == 1 && x.videoProgress.get(0).positionMs == 15_000, WAIT);
             assertThat(t.watchSegments).containsExactly(seg("u4", "v3", 5_000, 5_000, 15_000, 5_000, 15_000, 3));
             // The older heartbeat does not move the resume point back.
             assertThat(t.videoProgress).containsExactly(VideoProgress.of("u4", "v3", 15_000, T0 + 15_000, "d1"));
