@@ -175,6 +175,14 @@ public final class FlinkRest {
     }
 
     /**
+     * Whether a triggered checkpoint has completed or failed. Ask while the job runs: the JobManager keeps the answer
+     * for {@code rest.async.store-duration} (5 minutes by default) and then no longer knows the request.
+     */
+    public boolean checkpointFinished(JobID job, String requestId) throws IOException, InterruptedException {
+        return "COMPLETED".equals(get("jobs/" + job + "/checkpoints/" + requestId).path("status").path("id").asText());
+    }
+
+    /**
      * The outcome of a triggered checkpoint, waiting for it up to {@code timeout}: its id, or -1 if it failed (a job
      * that finished first) or did not complete in time.
      */
