@@ -73,10 +73,15 @@ public final class SegmentsJob implements JobLauncher.Job {
      * <p>No compression in L0 and L1, LZ4 below: most of this job's data (a pair's buffered beats) is rewritten or
      * deleted within minutes, so it is flushed and compacted in the top levels again and again, where Snappy took most
      * of RocksDB's background CPU. Costs up to twice the disk and checkpoint size for that data.
+     *
+     * <p>Bloom filters: past the state cache (large audiences per subtask) nearly every heartbeat reads its pair's state
+     * from RocksDB, and a read probes each file that may hold the key; a filter skips the files that do not (bench/README.md,
+     * "Cost curve"). About 10 bits per key in memory.
      */
     static final List<JobRuntime.Default> ROCKSDB_DEFAULTS = List.of(
             new JobRuntime.Default("state.backend.rocksdb.writebuffer.size", "8mb"),
-            new JobRuntime.Default("state.backend.rocksdb.compression.per.level", "NO_COMPRESSION;NO_COMPRESSION;LZ4_COMPRESSION"));
+            new JobRuntime.Default("state.backend.rocksdb.compression.per.level", "NO_COMPRESSION;NO_COMPRESSION;LZ4_COMPRESSION"),
+            new JobRuntime.Default("state.backend.rocksdb.use-bloom-filter", "true"));
 
     public static void main(String[] args) throws Exception {
         JobLauncher.main(new SegmentsJob(), args);
