@@ -48,10 +48,7 @@ class CatalogLoaderTest {
 
     @Test
     void bundledVideosParseWithQuotedTitlesAndLeaveSomeVideosOut() throws IOException {
-        List<Object[]> rows;
-        try (Reader r = CatalogLoader.bundled(CatalogLoader.BUNDLED_VIDEOS)) {
-            rows = CatalogLoader.parse(Table.VIDEOS, r, CatalogLoader.BUNDLED_VIDEOS);
-        }
+        List<Object[]> rows = parseBundled(Table.VIDEOS, CatalogLoader.BUNDLED_VIDEOS);
         assertThat(rows).hasSize(190);
         int row = 0;
         for (int i = 0; i < SampleCatalog.DEFAULT_VIDEOS; i++) {
@@ -65,10 +62,7 @@ class CatalogLoaderTest {
 
     @Test
     void bundledAdsParse() throws IOException {
-        List<Object[]> rows;
-        try (Reader r = CatalogLoader.bundled(CatalogLoader.BUNDLED_ADS)) {
-            rows = CatalogLoader.parse(Table.ADS, r, CatalogLoader.BUNDLED_ADS);
-        }
+        List<Object[]> rows = parseBundled(Table.ADS, CatalogLoader.BUNDLED_ADS);
         assertThat(rows).hasSize(20);
         assertThat(rows.get(0)).containsExactly("ad000", "adv-01", "camp-001", SampleCatalog.adDurationMs(0));
         assertThat(rows).extracting(v -> (Long) v[3]).containsOnly(15_000L, 30_000L).contains(15_000L, 30_000L);
@@ -128,5 +122,11 @@ class CatalogLoaderTest {
 
     private static void assertMalformed(String text, String message) {
         assertThatThrownBy(() -> videos(text)).isInstanceOf(MalformedCsvException.class).hasMessageStartingWith(message);
+    }
+
+    private static List<Object[]> parseBundled(Table table, String name) throws IOException {
+        try (Reader r = CatalogLoader.bundled(name)) {
+            return CatalogLoader.parse(table, r, name);
+        }
     }
 }
